@@ -1,0 +1,24 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from api.errors import install_error_handlers
+from api.routers import health
+from registry.settings import Settings
+
+
+def create_app(engine: Engine, settings: Settings) -> FastAPI:
+    """Build the app around an engine and settings (the CLI and tests pass their own)."""
+    app = FastAPI(
+        title="Integrated social registry",
+        version="1.0",
+        description="Programme feeds resolved to persons: who receives what, with history.",
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,1 @@
+"""The matching engine: pure functions, no HTTP and no database session."""

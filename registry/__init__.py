@@ -1,0 +1,1 @@
+"""The registry domain: models, services, settings, database and CLI."""

@@ -1,0 +1,80 @@
+"""The `registry` command: serve, migrate, bootstrap users, load the demo."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from registry.settings import get_settings
+
+app = typer.Typer(help="Integrated social registry.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="People who use the registry.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+
+def _ready_engine():  # type: ignore[no-untyped-def]
+    """The engine (embedded PostgreSQL unless REGISTRY_DATABASE_URL is set), migrated to head."""
+    from registry.db import get_engine
+    from registry.migrate import upgrade_to_head
+
+    engine = get_engine()
+    upgrade_to_head(engine.url.render_as_string(hide_password=False))
+    return engine
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration.  Example: registry db upgrade"""
+    _ready_engine()
+    typer.echo("database at head")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    role: Annotated[list[str], typer.Option(help="Role; repeat for several.")],
+    region: Annotated[list[str], typer.Option(help="Region scope; '*' for all.")] = [],  # noqa: B006
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin.")] = False,
+) -> None:
+    """Create a user.  Example: registry users create --username ada --role admin"""
+    from registry.access.service import create_user
+    from registry.db import transaction
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = _ready_engine()
+    with transaction(engine) as session:
+        user = create_user(session, username=username, password=password, roles=role,
+                           regions=region, programmes=[])
+    typer.echo(f"created user {user.username} with roles {', '.join(user.roles)}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Load the demo programmes and feeds first.")] = False,
+) -> None:
+    """Serve the HTTP API.  Example: registry serve --demo --port 8000"""
+    import uvicorn
+
+    from api.app import create_app
+
+    engine = _ready_engine()
+    settings = get_settings()
+    if demo:
+        from registry.demo.loader import load_demo
+
+        load_demo(engine, settings, echo=typer.echo)
+    typer.echo(f"registry API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(engine, settings), host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    app()

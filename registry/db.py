@@ -1,0 +1,56 @@
+"""Database plumbing: the engine, sessions, and the transaction boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.settings import Settings, get_settings
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """Use REGISTRY_DATABASE_URL when set, else start the embedded PostgreSQL."""
+    if settings.database_url:
+        return settings.database_url
+    from registry.embedded import start_embedded
+
+    return start_embedded(settings.data_dir)
+
+
+def make_engine(url: str, *, pool_size: int = 8) -> Engine:
+    """Create an engine with pre-ping so lost connections are replaced."""
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        future=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> Engine:
+    """The process-wide engine, built from settings on first use."""
+    settings = get_settings()
+    return make_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory whose sessions never expire objects on commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False, future=True)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    with session_factory(engine)() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

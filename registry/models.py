@@ -1,0 +1,28 @@
+"""Every mapped model, imported in one place for Alembic's metadata."""
+
+from registry.access.models import ApiClient, AppUser, Role
+from registry.base import Base
+from registry.ingest.models import (
+    Enrolment,
+    FeedBatch,
+    FeedError,
+    SourceRecord,
+    SourceRecordVersion,
+)
+from registry.persons.models import Person, PersonIdentifier
+from registry.programmes.models import Programme
+
+__all__ = [
+    "ApiClient",
+    "AppUser",
+    "Base",
+    "Enrolment",
+    "FeedBatch",
+    "FeedError",
+    "Person",
+    "PersonIdentifier",
+    "Programme",
+    "Role",
+    "SourceRecord",
+    "SourceRecordVersion",
+]
