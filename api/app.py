@@ -6,7 +6,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from api.errors import install_error_handlers
-from api.routers import health
+from api.routers import admin, auth, feeds, health, persons
+from registry.db import session_factory
 from registry.settings import Settings
 
 
@@ -19,6 +20,8 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.sessions = session_factory(engine)
     install_error_handlers(app)
-    app.include_router(health.router)
+    for router in (health.router, auth.router, admin.router, feeds.router, persons.router):
+        app.include_router(router)
     return app

@@ -29,7 +29,9 @@ _HTTP_KINDS = {
 }
 
 
-def error_body(kind: str, detail: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def error_body(
+    kind: str, detail: str, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The error document every failure answers with."""
     body: dict[str, Any] = {"error": kind, "detail": detail}
     if errors:
@@ -55,8 +57,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "code": e.get("type", "invalid"),
-             "message": e.get("msg", "invalid value")}
+            {
+                "field": _field_path(tuple(e.get("loc", ()))),
+                "code": e.get("type", "invalid"),
+                "message": e.get("msg", "invalid value"),
+            }
             for e in exc.errors()
         ]
         return JSONResponse(error_body("ValidationError", "the request is not valid", errors), 422)

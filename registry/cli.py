@@ -50,8 +50,9 @@ def users_create(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     engine = _ready_engine()
     with transaction(engine) as session:
-        user = create_user(session, username=username, password=password, roles=role,
-                           regions=region, programmes=[])
+        user = create_user(
+            session, username=username, password=password, roles=role, regions=region, programmes=[]
+        )
     typer.echo(f"created user {user.username} with roles {', '.join(user.roles)}")
 
 

@@ -30,23 +30,52 @@ def system_postgres() -> Iterator[str]:
         shutil.chown(root, "postgres")
         shutil.chown(sock, "postgres")
     subprocess.run(
-        _as_postgres([str(SYSTEM_PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A",
-                      "trust", "--no-sync"]),
-        check=True, capture_output=True, timeout=120,
+        _as_postgres(
+            [
+                str(SYSTEM_PG_BIN / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     opts = f"-k {sock} -c listen_addresses='' -c fsync=off -c max_connections=200"
     subprocess.run(
-        _as_postgres([str(SYSTEM_PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-t",
-                      "60", "-l", str(root / "log"), "start"]),
-        check=True, capture_output=True, timeout=90,
+        _as_postgres(
+            [
+                str(SYSTEM_PG_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                "60",
+                "-l",
+                str(root / "log"),
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=90,
     )
     try:
         yield f"postgresql+psycopg2://postgres@/postgres?host={sock}"
     finally:
         subprocess.run(
-            _as_postgres([str(SYSTEM_PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                          "-w", "stop"]),
-            capture_output=True, timeout=60,
+            _as_postgres(
+                [str(SYSTEM_PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+            ),
+            capture_output=True,
+            timeout=60,
         )
         shutil.rmtree(root, ignore_errors=True)
 

@@ -36,3 +36,14 @@ def test_server_is_a_supported_postgresql(engine: Engine) -> None:
         version = conn.execute(text("SHOW server_version_num")).scalar_one()
     print(f"PostgreSQL server_version_num={version}")
     assert int(version) >= 150000
+
+
+def test_models_and_migrations_agree(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from registry.models import Base
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []

@@ -29,7 +29,11 @@ def readyz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
     head = head_revision()
     if current != head:
-        body = {"status": "unavailable", "database": "migrations pending", "at": current,
-                "head": head}
+        body = {
+            "status": "unavailable",
+            "database": "migrations pending",
+            "at": current,
+            "head": head,
+        }
         return JSONResponse(body, 503)
     return JSONResponse({"status": "ok", "database": "ok", "revision": current})

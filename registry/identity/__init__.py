@@ -1,0 +1,1 @@
+"""National identifiers: format checks and keyed digests."""

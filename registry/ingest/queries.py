@@ -1,0 +1,189 @@
+"""The set-based SQL of the ingest path: one statement per step, over a staging table."""
+
+CREATE_STAGE = """
+CREATE TEMP TABLE ingest_stage (
+    ord integer PRIMARY KEY,
+    source_id text NOT NULL,
+    retracted boolean NOT NULL,
+    nid_digest bytea,
+    nid_masked text,
+    given_name text,
+    family_name text,
+    birth_date date,
+    sex text,
+    region text,
+    municipality text,
+    mother_name text,
+    benefit_code text,
+    target_group text,
+    status text,
+    start_date date,
+    end_date date,
+    amount numeric(14, 2),
+    payload jsonb NOT NULL,
+    payload_hash bytea NOT NULL,
+    new_person_id uuid NOT NULL,
+    existing_id bigint,
+    existing_person uuid,
+    existing_method text,
+    existing_hash bytea,
+    existing_retracted boolean,
+    action text,
+    person_id uuid,
+    method text,
+    record_id bigint,
+    version integer
+) ON COMMIT DROP
+"""
+
+STAGE_COLUMNS = (
+    "ord, source_id, retracted, nid_digest, nid_masked, given_name, family_name, birth_date, "
+    "sex, region, municipality, mother_name, benefit_code, target_group, status, start_date, "
+    "end_date, amount, payload, payload_hash, new_person_id"
+)
+
+LOCK_PROGRAMME = "SELECT pg_advisory_xact_lock(:lock_space, :programme_id)"
+
+MATCH_EXISTING = """
+UPDATE ingest_stage s
+SET existing_id = r.id, existing_person = r.person_id, existing_method = r.link_method,
+    existing_hash = r.payload_hash, existing_retracted = r.retracted
+FROM source_record r
+WHERE r.programme_id = :programme_id AND r.source_id = s.source_id
+"""
+
+CLASSIFY = """
+UPDATE ingest_stage SET action = CASE
+    WHEN retracted AND existing_id IS NULL THEN 'unknown'
+    WHEN retracted AND existing_retracted THEN 'unchanged'
+    WHEN retracted THEN 'retract'
+    WHEN existing_id IS NULL THEN 'create'
+    WHEN existing_hash = payload_hash AND NOT existing_retracted THEN 'unchanged'
+    ELSE 'update'
+END
+"""
+
+CLAIM_NATIONAL_IDS = """
+INSERT INTO person_identifier (scheme, digest, person_id)
+SELECT DISTINCT ON (nid_digest) :scheme, nid_digest, COALESCE(existing_person, new_person_id)
+FROM ingest_stage
+WHERE action IN ('create', 'update') AND nid_digest IS NOT NULL
+ORDER BY nid_digest, ord
+ON CONFLICT (scheme, digest) DO NOTHING
+"""
+
+LINK_BY_NATIONAL_ID = """
+UPDATE ingest_stage s
+SET person_id = i.person_id,
+    method = CASE WHEN i.person_id = s.new_person_id THEN 'new' ELSE 'national_id' END
+FROM person_identifier i
+WHERE s.action IN ('create', 'update') AND i.scheme = :scheme AND i.digest = s.nid_digest
+"""
+
+LINK_WITHOUT_ID = """
+UPDATE ingest_stage
+SET person_id = COALESCE(existing_person, new_person_id),
+    method = COALESCE(existing_method, 'new')
+WHERE action IN ('create', 'update') AND person_id IS NULL
+"""
+
+KEEP_LINK = """
+UPDATE ingest_stage SET person_id = existing_person, method = existing_method
+WHERE action IN ('unchanged', 'retract')
+"""
+
+CREATE_PERSONS = """
+INSERT INTO person (id, given_name, family_name, birth_date, sex, region, municipality,
+                    mother_name)
+SELECT s.new_person_id, s.given_name, s.family_name, s.birth_date, s.sex, s.region,
+       s.municipality, s.mother_name
+FROM ingest_stage s
+WHERE s.person_id = s.new_person_id
+"""
+
+UPSERT_RECORDS = """
+WITH upserted AS (
+    INSERT INTO source_record AS r (
+        programme_id, source_id, person_id, link_method, link_score, version, payload_hash,
+        national_id_digest, national_id_masked, given_name, family_name, birth_date, sex,
+        region, municipality, mother_name, retracted)
+    SELECT :programme_id, source_id, person_id, method, NULL, 1, payload_hash, nid_digest,
+           nid_masked, given_name, family_name, birth_date, sex, region, municipality,
+           mother_name, false
+    FROM ingest_stage WHERE action IN ('create', 'update')
+    ORDER BY source_id
+    ON CONFLICT (programme_id, source_id) DO UPDATE SET
+        person_id = EXCLUDED.person_id, link_method = EXCLUDED.link_method,
+        link_score = EXCLUDED.link_score, version = r.version + 1,
+        payload_hash = EXCLUDED.payload_hash, national_id_digest = EXCLUDED.national_id_digest,
+        national_id_masked = EXCLUDED.national_id_masked, given_name = EXCLUDED.given_name,
+        family_name = EXCLUDED.family_name, birth_date = EXCLUDED.birth_date,
+        sex = EXCLUDED.sex, region = EXCLUDED.region, municipality = EXCLUDED.municipality,
+        mother_name = EXCLUDED.mother_name, retracted = false, updated_at = now()
+    RETURNING r.id, r.source_id, r.version
+)
+UPDATE ingest_stage s SET record_id = u.id, version = u.version
+FROM upserted u WHERE s.source_id = u.source_id
+"""
+
+RETRACT_RECORDS = """
+WITH retracted AS (
+    UPDATE source_record r SET retracted = true, version = r.version + 1, updated_at = now()
+    FROM ingest_stage s
+    WHERE s.action = 'retract' AND r.id = s.existing_id
+    RETURNING r.id, r.version
+)
+UPDATE ingest_stage s SET record_id = t.id, version = t.version
+FROM retracted t WHERE s.existing_id = t.id AND s.action = 'retract'
+"""
+
+INSERT_VERSIONS = """
+INSERT INTO source_record_version (source_record_id, version, feed_batch_id, payload,
+                                   payload_hash, retracted)
+SELECT record_id, version, :feed_batch_id, payload, payload_hash, retracted
+FROM ingest_stage WHERE action IN ('create', 'update', 'retract')
+"""
+
+SUPERSEDE_ENROLMENTS = """
+UPDATE enrolment e SET superseded_at = now()
+FROM ingest_stage s
+WHERE s.action IN ('update', 'retract') AND e.source_record_id = s.record_id
+  AND e.superseded_at IS NULL
+"""
+
+INSERT_ENROLMENTS = """
+INSERT INTO enrolment (source_record_id, source_version, programme_id, person_id, benefit_code,
+                       target_group, status, start_date, end_date, amount, region)
+SELECT record_id, version, :programme_id, person_id, benefit_code, target_group, status,
+       start_date, end_date, amount, region
+FROM ingest_stage WHERE action IN ('create', 'update')
+"""
+
+LOCK_TOUCHED_PERSONS = """
+SELECT p.id FROM person p
+WHERE p.id IN (SELECT person_id FROM ingest_stage WHERE action <> 'unchanged'
+               UNION SELECT existing_person FROM ingest_stage WHERE action <> 'unchanged')
+ORDER BY p.id FOR UPDATE
+"""
+
+REFRESH_GOLDEN_RECORDS = """
+UPDATE person p
+SET given_name = b.given_name, family_name = b.family_name, birth_date = b.birth_date,
+    sex = b.sex, region = b.region, municipality = b.municipality,
+    mother_name = b.mother_name, updated_at = now()
+FROM (
+    SELECT DISTINCT ON (r.person_id) r.person_id, r.given_name, r.family_name, r.birth_date,
+           r.sex, r.region, r.municipality, r.mother_name
+    FROM source_record r JOIN programme g ON g.id = r.programme_id
+    WHERE r.person_id IN (SELECT person_id FROM ingest_stage WHERE action <> 'unchanged'
+                          UNION SELECT existing_person FROM ingest_stage
+                          WHERE action <> 'unchanged')
+      AND NOT r.retracted
+    ORDER BY r.person_id, g.trust_rank DESC, r.updated_at DESC, r.id DESC
+) b
+WHERE p.id = b.person_id
+"""
+
+OUTCOMES = """
+SELECT ord, action, person_id, method FROM ingest_stage ORDER BY ord
+"""

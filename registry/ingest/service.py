@@ -1,0 +1,330 @@
+"""Feed ingest: validate a batch per record, resolve it set-based, persist it in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+import zlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from psycopg2.extensions import cursor as PgCursor
+from psycopg2.extras import Json, execute_values
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from registry.errors import Conflict, PayloadTooLarge
+from registry.identity.national_id import SCHEMES
+from registry.ingest import queries
+from registry.ingest.models import FeedBatch
+from registry.ingest.validation import Issue, RuleSet, ValidRecord, validate_record
+from registry.programmes.models import Programme
+from registry.settings import Settings
+
+#: Advisory-lock namespace for "one batch at a time per programme".
+INGEST_LOCK_SPACE = zlib.crc32(b"registry.ingest") & 0x7FFFFFFF
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """The answer to a batch, and whether it was a replay of a stored answer."""
+
+    response: dict[str, Any]
+    replayed: bool
+
+
+def rules_for(programme: Programme, settings: Settings, today: date | None = None) -> RuleSet:
+    """The validation rules of a programme under this deployment's settings."""
+    return RuleSet(
+        programme_benefit_codes=frozenset(programme.benefit_codes),
+        check_national_id=SCHEMES[settings.national_id_scheme],
+        national_id_key=settings.secret("national_id_key").encode(),
+        today=today or date.today(),
+    )
+
+
+def content_hash(records: list[Any]) -> bytes:
+    """Digest of a batch's records, to tell a re-send from a different batch."""
+    text_form = json.dumps(records, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text_form.encode()).digest()
+
+
+def ingest_batch(
+    session: Session,
+    *,
+    programme: Programme,
+    batch_id: str,
+    records: list[Any],
+    submitted_by: str,
+    settings: Settings,
+    today: date | None = None,
+) -> BatchOutcome:
+    """Ingest one feed batch: idempotent per batch_id, all-or-nothing, per-record results."""
+    if len(records) > settings.max_batch_records:
+        raise PayloadTooLarge(
+            f"a batch holds at most {settings.max_batch_records} records; got {len(records)}"
+        )
+    digest = content_hash(records)
+    feed_batch_id = _claim_batch(session, programme, batch_id, digest, submitted_by)
+    if feed_batch_id is None:
+        return BatchOutcome(_stored_answer(session, programme, batch_id, digest), replayed=True)
+    rules = rules_for(programme, settings, today)
+    checked = [validate_record(raw, rules) for raw in records]
+    valid, rejected = _split(checked)
+    outcomes = _resolve_and_store(session, programme, feed_batch_id, valid, settings)
+    response = _answer(batch_id, records, checked, valid, rejected, outcomes)
+    _store_answer(session, programme, feed_batch_id, response)
+    return BatchOutcome(response, replayed=False)
+
+
+def _claim_batch(
+    session: Session, programme: Programme, batch_id: str, digest: bytes, submitted_by: str
+) -> int | None:
+    """Insert the batch row; None if this batch_id was already received."""
+    row = session.execute(
+        text(
+            "INSERT INTO feed_batch (programme_id, batch_id, content_hash, submitted_by) "
+            "VALUES (:p, :b, :h, :s) ON CONFLICT (programme_id, batch_id) DO NOTHING RETURNING id"
+        ),
+        {"p": programme.id, "b": batch_id, "h": digest, "s": submitted_by},
+    ).first()
+    return None if row is None else int(row[0])
+
+
+def _stored_answer(
+    session: Session, programme: Programme, batch_id: str, digest: bytes
+) -> dict[str, Any]:
+    """The first answer to a re-sent batch, or 409 if its content differs."""
+    batch = session.scalars(
+        select(FeedBatch).where(
+            FeedBatch.programme_id == programme.id, FeedBatch.batch_id == batch_id
+        )
+    ).one()
+    if bytes(batch.content_hash) != digest or batch.response is None:
+        raise Conflict(f"batch {batch_id!r} was already received with other content")
+    return batch.response
+
+
+def _raw_cursor(session: Session) -> PgCursor:
+    """The psycopg2 cursor under the session's connection, for execute_values."""
+    dbapi = session.connection().connection.dbapi_connection
+    assert dbapi is not None
+    cursor: PgCursor = dbapi.cursor()  # type: ignore[assignment]
+    return cursor
+
+
+Checked = tuple[ValidRecord | None, list[Issue], list[Issue]]
+
+
+def _split(checked: list[Checked]) -> tuple[dict[int, ValidRecord], dict[int, list[Issue]]]:
+    """Valid records by position, and errors by position (a repeated source_id is an error)."""
+    valid: dict[int, ValidRecord] = {}
+    rejected: dict[int, list[Issue]] = {}
+    seen: set[str] = set()
+    for ord_, (record, errors, _) in enumerate(checked):
+        if record is None:
+            rejected[ord_] = errors
+        elif record.source_id in seen:
+            rejected[ord_] = [
+                {
+                    "field": "source_id",
+                    "code": "duplicate_in_batch",
+                    "message": "source_id appears earlier in this batch",
+                }
+            ]
+        else:
+            seen.add(record.source_id)
+            valid[ord_] = record
+    return valid, rejected
+
+
+def _stage_rows(valid: dict[int, ValidRecord]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            ord_,
+            r.source_id,
+            r.retracted,
+            r.national_id_digest,
+            r.national_id_masked,
+            r.given_name,
+            r.family_name,
+            r.birth_date,
+            r.sex,
+            r.region,
+            r.municipality,
+            r.mother_name,
+            r.benefit_code,
+            r.target_group,
+            r.status,
+            r.start_date,
+            r.end_date,
+            r.amount,
+            Json(r.payload),
+            r.payload_hash,
+            str(uuid.uuid4()),
+        )
+        for ord_, r in valid.items()
+    ]
+
+
+def _resolve_and_store(
+    session: Session,
+    programme: Programme,
+    feed_batch_id: int,
+    valid: dict[int, ValidRecord],
+    settings: Settings,
+) -> dict[int, tuple[str, str | None, str | None]]:
+    """Stage the valid records and run the set-based resolution; (action, person, method)."""
+    if not valid:
+        return {}
+    params = {
+        "programme_id": programme.id,
+        "scheme": settings.national_id_scheme,
+        "feed_batch_id": feed_batch_id,
+        "lock_space": INGEST_LOCK_SPACE,
+    }
+    session.execute(text(queries.LOCK_PROGRAMME), params)
+    session.execute(text(queries.CREATE_STAGE))
+    cursor = _raw_cursor(session)
+    execute_values(
+        cursor,
+        f"INSERT INTO ingest_stage ({queries.STAGE_COLUMNS}) VALUES %s",
+        _stage_rows(valid),
+        page_size=len(valid),
+    )
+    for step in (
+        queries.MATCH_EXISTING,
+        queries.CLASSIFY,
+        queries.CLAIM_NATIONAL_IDS,
+        queries.LINK_BY_NATIONAL_ID,
+        queries.LINK_WITHOUT_ID,
+        queries.KEEP_LINK,
+        queries.CREATE_PERSONS,
+        queries.UPSERT_RECORDS,
+        queries.RETRACT_RECORDS,
+        queries.INSERT_VERSIONS,
+        queries.SUPERSEDE_ENROLMENTS,
+        queries.INSERT_ENROLMENTS,
+        queries.LOCK_TOUCHED_PERSONS,
+        queries.REFRESH_GOLDEN_RECORDS,
+    ):
+        session.execute(text(step), params)
+    rows = session.execute(text(queries.OUTCOMES)).all()
+    return {
+        int(r.ord): (r.action, str(r.person_id) if r.person_id else None, r.method) for r in rows
+    }
+
+
+_STATUS = {"unchanged": "unchanged", "retract": "retracted"}
+
+
+def _result(source_id: str, outcome: tuple[str, str | None, str | None]) -> dict[str, Any]:
+    action, person_id, method = outcome
+    if action == "unknown":
+        return {
+            "source_id": source_id,
+            "status": "rejected",
+            "errors": [
+                {
+                    "field": "source_id",
+                    "code": "unknown_source_id",
+                    "message": "cannot retract a record that was never received",
+                }
+            ],
+        }
+    status = _STATUS.get(action) or (
+        "created" if method == "new" and action == "create" else "linked"
+    )
+    if action == "update" and method == "new":
+        status = "linked"
+    return {
+        "source_id": source_id,
+        "status": status,
+        "person_id": person_id,
+        "method": method,
+        "score": None,
+    }
+
+
+def _answer(
+    batch_id: str,
+    records: list[Any],
+    checked: list[Checked],
+    valid: dict[int, ValidRecord],
+    rejected: dict[int, list[Issue]],
+    outcomes: dict[int, tuple[str, str | None, str | None]],
+) -> dict[str, Any]:
+    """The batch answer of API.md, results in the order the records came."""
+    results: list[dict[str, Any]] = []
+    for ord_, raw in enumerate(records):
+        if ord_ in valid:
+            result = _result(valid[ord_].source_id, outcomes[ord_])
+        else:
+            source_id = raw.get("source_id") if isinstance(raw, dict) else None
+            result = {
+                "source_id": source_id if isinstance(source_id, str) else None,
+                "status": "rejected",
+                "errors": rejected[ord_],
+            }
+        warnings = checked[ord_][2]
+        if warnings:
+            result["warnings"] = warnings
+        results.append(result)
+    counts = {"rejected": 0, "unchanged": 0}
+    for result in results:
+        if result["status"] in counts:
+            counts[result["status"]] += 1
+    return {
+        "batch_id": batch_id,
+        "received": len(records),
+        "accepted": len(records) - counts["rejected"] - counts["unchanged"],
+        "rejected": counts["rejected"],
+        "unchanged": counts["unchanged"],
+        "results": results,
+    }
+
+
+def _store_answer(
+    session: Session, programme: Programme, feed_batch_id: int, response: dict[str, Any]
+) -> None:
+    """Keep the answer for re-sends, and every error and warning for the quality report."""
+    issues: list[tuple[Any, ...]] = []
+    for result in response["results"]:
+        for severity, key in (("error", "errors"), ("warning", "warnings")):
+            for issue in result.get(key, ()):
+                issues.append(
+                    (
+                        feed_batch_id,
+                        programme.id,
+                        result["source_id"],
+                        severity,
+                        issue["field"],
+                        issue["code"],
+                        issue["message"],
+                    )
+                )
+    if issues:
+        cursor = _raw_cursor(session)
+        execute_values(
+            cursor,
+            "INSERT INTO feed_error (feed_batch_id, programme_id, source_id, severity, field, "
+            "code, message) VALUES %s",
+            issues,
+            page_size=len(issues),
+        )
+    session.execute(
+        text(
+            "UPDATE feed_batch SET received = :r, accepted = :a, rejected = :x, "
+            "unchanged = :u, response = CAST(:resp AS jsonb) WHERE id = :id"
+        ),
+        {
+            "r": response["received"],
+            "a": response["accepted"],
+            "x": response["rejected"],
+            "u": response["unchanged"],
+            "resp": json.dumps(response),
+            "id": feed_batch_id,
+        },
+    )

@@ -1,0 +1,376 @@
+"""Per-record validation of feed records: every problem named by field and rule."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from registry.codelists.loader import (
+    UNSPECIFIED_TARGET_GROUP,
+    UNSPECIFIED_TARGET_GROUP_BENEFIT_PREFIX,
+    benefit_codes,
+    target_groups,
+)
+from registry.identity.national_id import IdCheck, digest, mask
+
+PERSON_FIELDS = (
+    "national_id",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex",
+    "region",
+    "municipality",
+    "mother_name",
+)
+ENROLMENT_FIELDS = ("benefit_code", "target_group", "status", "start_date", "end_date", "amount")
+KNOWN_FIELDS = frozenset(("source_id", "retracted", "enrolment", *PERSON_FIELDS))
+SEXES = frozenset(("F", "M", "X"))
+STATUSES = frozenset(("active", "ended", "suspended", "pending"))
+MAX_NAME = 200
+MAX_SOURCE_ID = 200
+EARLIEST_BIRTH = date(1880, 1, 1)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CODE = re.compile(r"^[0-9A-Za-z]{1,16}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+Issue = dict[str, str]
+
+
+@dataclass
+class ValidRecord:
+    """A record that passed validation, in the shape the ingest SQL needs."""
+
+    source_id: str
+    payload: dict[str, Any]
+    payload_hash: bytes
+    retracted: bool = False
+    national_id_digest: bytes | None = None
+    national_id_masked: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    birth_date: date | None = None
+    sex: str | None = None
+    region: str | None = None
+    municipality: str | None = None
+    mother_name: str | None = None
+    benefit_code: str | None = None
+    target_group: str | None = None
+    status: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    amount: float | None = None
+    warnings: list[Issue] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """What a programme accepts, and how national IDs are checked and digested."""
+
+    programme_benefit_codes: frozenset[str]
+    check_national_id: Callable[[str], IdCheck]
+    national_id_key: bytes
+    today: date
+
+
+def _issue(field_name: str, code: str, message: str) -> Issue:
+    return {"field": field_name, "code": code, "message": message}
+
+
+class _Checker:
+    """Collects the errors and warnings of one record while its fields are read."""
+
+    def __init__(self) -> None:
+        self.errors: list[Issue] = []
+        self.warnings: list[Issue] = []
+
+    def error(self, field_name: str, code: str, message: str) -> None:
+        self.errors.append(_issue(field_name, code, message))
+
+    def text(
+        self, raw: Mapping[str, Any], key: str, prefix: str = "", limit: int = MAX_NAME
+    ) -> str | None:
+        value = raw.get(key)
+        name = prefix + key
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.error(name, "invalid_type", f"{name} must be a string")
+            return None
+        value = " ".join(value.split())
+        if len(value) > limit:
+            self.error(name, "too_long", f"{name} has more than {limit} characters")
+            return None
+        if _CONTROL.search(value):
+            self.error(name, "invalid_characters", f"{name} contains control characters")
+            return None
+        return value or None
+
+    def code(self, raw: Mapping[str, Any], key: str, prefix: str = "") -> str | None:
+        value = self.text(raw, key, prefix, limit=16)
+        if value is not None and not _CODE.match(value):
+            self.error(prefix + key, "invalid_code", f"{prefix + key} {value!r} is not a code")
+            return None
+        return value
+
+    def day(self, raw: Mapping[str, Any], key: str, prefix: str = "") -> date | None:
+        value = raw.get(key)
+        name = prefix + key
+        if value is None:
+            return None
+        if not isinstance(value, str) or not _ISO_DATE.match(value):
+            self.error(name, "invalid_date", f"{name} must be a date written YYYY-MM-DD")
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.error(name, "invalid_date", f"{name} {value} is not a real date")
+            return None
+
+
+def _canonical_hash(payload: Mapping[str, Any]) -> bytes:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).digest()
+
+
+def validate_record(
+    raw: Any, rules: RuleSet
+) -> tuple[ValidRecord | None, list[Issue], list[Issue]]:
+    """Validate one feed record: (record or None, errors, warnings)."""
+    check = _Checker()
+    if not isinstance(raw, dict):
+        check.error("record", "invalid_type", "each record must be a JSON object")
+        return None, check.errors, check.warnings
+    source_id = check.text(raw, "source_id", limit=MAX_SOURCE_ID)
+    if source_id is None and not check.errors:
+        check.error("source_id", "required", "source_id is required")
+    for unknown in sorted(set(raw) - KNOWN_FIELDS):
+        check.warnings.append(
+            _issue(str(unknown)[:100], "unknown_field", "field is not known; ignored")
+        )
+    retracted = raw.get("retracted")
+    if retracted not in (None, True, False):
+        check.error("retracted", "invalid_type", "retracted must be true or false")
+    if check.errors or source_id is None:
+        return None, check.errors, check.warnings
+    if retracted is True:
+        payload = {"source_id": source_id, "retracted": True}
+        record = ValidRecord(source_id, payload, _canonical_hash(payload), retracted=True)
+        return record, [], check.warnings
+    return _validate_full(raw, source_id, rules, check)
+
+
+def _validate_full(
+    raw: dict[str, Any], source_id: str, rules: RuleSet, check: _Checker
+) -> tuple[ValidRecord | None, list[Issue], list[Issue]]:
+    record = ValidRecord(source_id, {}, b"")
+    record.given_name = check.text(raw, "given_name")
+    record.family_name = check.text(raw, "family_name")
+    record.mother_name = check.text(raw, "mother_name")
+    record.region = check.code(raw, "region")
+    record.municipality = check.code(raw, "municipality")
+    _validate_sex(raw, record, check)
+    _validate_birth_date(raw, record, rules, check)
+    national_id = _validate_national_id(raw, record, rules, check)
+    if record.given_name is None and record.family_name is None and national_id is None:
+        check.error(
+            "given_name",
+            "name_or_national_id_required",
+            "a record needs a name or a valid national ID",
+        )
+    _validate_enrolment(raw.get("enrolment"), record, rules, check)
+    if check.errors:
+        return None, check.errors, check.warnings
+    record.payload = _sanitised_payload(record, national_id)
+    record.payload_hash = _canonical_hash(record.payload)
+    record.warnings = check.warnings
+    return record, [], check.warnings
+
+
+def _validate_sex(raw: dict[str, Any], record: ValidRecord, check: _Checker) -> None:
+    sex = check.text(raw, "sex", limit=8)
+    if sex is not None:
+        if sex.upper() not in SEXES:
+            check.error("sex", "invalid_code", f"sex must be one of {', '.join(sorted(SEXES))}")
+        else:
+            record.sex = sex.upper()
+
+
+def _validate_birth_date(
+    raw: dict[str, Any], record: ValidRecord, rules: RuleSet, check: _Checker
+) -> None:
+    had_errors = len(check.errors)
+    born = check.day(raw, "birth_date")
+    if born is None:
+        if len(check.errors) == had_errors:
+            check.error("birth_date", "required", "birth_date is required")
+    elif born > rules.today:
+        check.error("birth_date", "future_date", f"birth date {born} is in the future")
+    elif born < EARLIEST_BIRTH:
+        check.error("birth_date", "implausible_date", f"birth date {born} is before 1880")
+    else:
+        record.birth_date = born
+
+
+def _validate_national_id(
+    raw: dict[str, Any], record: ValidRecord, rules: RuleSet, check: _Checker
+) -> str | None:
+    value = raw.get("national_id")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        check.warnings.append(
+            _issue(
+                "national_id", "invalid_type", "national_id must be a string; not used for linking"
+            )
+        )
+        return None
+    outcome = rules.check_national_id(value.strip())
+    if not outcome.ok:
+        check.warnings.append(
+            _issue("national_id", outcome.code, f"{outcome.message}; not used for linking")
+        )
+        return None
+    if outcome.birth_date and record.birth_date and outcome.birth_date != record.birth_date:
+        check.warnings.append(
+            _issue(
+                "national_id",
+                "birth_date_mismatch",
+                "the national ID's birth date differs from birth_date",
+            )
+        )
+    record.national_id_digest = digest(value, rules.national_id_key)
+    record.national_id_masked = mask(value)
+    return value
+
+
+def _validate_enrolment(raw: Any, record: ValidRecord, rules: RuleSet, check: _Checker) -> None:
+    prefix = "enrolment."
+    if raw is None:
+        check.error("enrolment", "required", "enrolment is required")
+        return
+    if not isinstance(raw, dict):
+        check.error("enrolment", "invalid_type", "enrolment must be an object")
+        return
+    for unknown in sorted(set(raw) - set(ENROLMENT_FIELDS)):
+        check.warnings.append(
+            _issue(prefix + str(unknown)[:100], "unknown_field", "field is not known; ignored")
+        )
+    _validate_codes(raw, record, rules, check)
+    status = check.text(raw, "status", prefix, limit=16)
+    if status is not None and status not in STATUSES:
+        check.error(
+            prefix + "status",
+            "invalid_code",
+            f"status must be one of {', '.join(sorted(STATUSES))}",
+        )
+    record.status = status
+    _validate_dates(raw, record, rules, check)
+    _validate_amount(raw.get("amount"), record, check)
+
+
+def _validate_codes(
+    raw: dict[str, Any], record: ValidRecord, rules: RuleSet, check: _Checker
+) -> None:
+    prefix = "enrolment."
+    benefit = check.text(raw, "benefit_code", prefix, limit=32)
+    if benefit is None:
+        if not any(e["field"] == prefix + "benefit_code" for e in check.errors):
+            check.error(prefix + "benefit_code", "required", "benefit_code is required")
+    elif benefit not in benefit_codes():
+        check.error(
+            prefix + "benefit_code",
+            "invalid_benefit_code",
+            f"benefit code {benefit!r} is not in the L402 code list",
+        )
+    elif benefit not in rules.programme_benefit_codes:
+        check.error(
+            prefix + "benefit_code",
+            "benefit_not_in_programme",
+            f"benefit code {benefit!r} is not granted by this programme",
+        )
+    record.benefit_code = benefit
+    group = check.text(raw, "target_group", prefix, limit=32)
+    if group is None:
+        return
+    if group not in target_groups():
+        check.error(
+            prefix + "target_group",
+            "invalid_target_group",
+            f"target group {group!r} is not in the L402 code list",
+        )
+    elif group == UNSPECIFIED_TARGET_GROUP and not (benefit or "").startswith(
+        UNSPECIFIED_TARGET_GROUP_BENEFIT_PREFIX
+    ):
+        check.error(
+            prefix + "target_group",
+            "target_group_not_allowed",
+            "target group 10 is allowed only with benefits 1.18.x (§§ 82 a, 82 b)",
+        )
+    record.target_group = group
+
+
+def _validate_dates(
+    raw: dict[str, Any], record: ValidRecord, rules: RuleSet, check: _Checker
+) -> None:
+    prefix = "enrolment."
+    had_errors = len(check.errors)
+    start = check.day(raw, "start_date", prefix)
+    if start is None and len(check.errors) == had_errors:
+        check.error(prefix + "start_date", "required", "start_date is required")
+    end = check.day(raw, "end_date", prefix)
+    if start is not None and end is not None and end < start:
+        check.error(
+            prefix + "end_date", "end_before_start", f"end date {end} is before start date {start}"
+        )
+    if end is not None and end > rules.today:
+        check.warnings.append(
+            _issue(prefix + "end_date", "future_end_date", f"end date {end} is in the future")
+        )
+    record.start_date, record.end_date = start, end
+
+
+def _validate_amount(value: Any, record: ValidRecord, check: _Checker) -> None:
+    if value is None:
+        return
+    number_ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number_ok or not math.isfinite(value) or not 0 <= value < 1e10:
+        check.error(
+            "enrolment.amount",
+            "invalid_number",
+            "amount must be a number between 0 and 10,000,000,000",
+        )
+        return
+    record.amount = round(float(value), 2)
+
+
+def _sanitised_payload(record: ValidRecord, national_id: str | None) -> dict[str, Any]:
+    """The version as stored: the national ID replaced by its digest, never kept raw."""
+    payload: dict[str, Any] = {
+        "source_id": record.source_id,
+        "national_id_digest": record.national_id_digest.hex()
+        if national_id and record.national_id_digest
+        else None,
+        "given_name": record.given_name,
+        "family_name": record.family_name,
+        "birth_date": record.birth_date.isoformat() if record.birth_date else None,
+        "sex": record.sex,
+        "region": record.region,
+        "municipality": record.municipality,
+        "mother_name": record.mother_name,
+        "enrolment": {
+            "benefit_code": record.benefit_code,
+            "target_group": record.target_group,
+            "status": record.status,
+            "start_date": record.start_date.isoformat() if record.start_date else None,
+            "end_date": record.end_date.isoformat() if record.end_date else None,
+            "amount": record.amount,
+        },
+    }
+    return payload

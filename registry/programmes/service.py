@@ -1,0 +1,61 @@
+"""Programmes: create, list, look up."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from registry.codelists.loader import benefit_codes
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.programmes.models import Programme
+
+_CODE = re.compile(r"^[A-Z0-9_-]{2,32}$")
+
+
+def create_programme(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    agency: str | None,
+    benefit_codes_allowed: list[str],
+    trust_rank: int = 0,
+) -> Programme:
+    """Register a programme with the L402 benefit codes it may grant."""
+    if not _CODE.match(code):
+        raise InvalidInput("code must be 2-32 capital letters, digits, '_' or '-'")
+    unknown = sorted(set(benefit_codes_allowed) - set(benefit_codes()))
+    if not benefit_codes_allowed or unknown:
+        raise InvalidInput(
+            "benefit_codes must be a non-empty list of L402 codes"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+        )
+    programme = Programme(
+        code=code,
+        name=name,
+        agency=agency,
+        benefit_codes=sorted(set(benefit_codes_allowed)),
+        trust_rank=trust_rank,
+    )
+    session.add(programme)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"programme {code!r} already exists") from exc
+    return programme
+
+
+def list_programmes(session: Session) -> list[Programme]:
+    """Every programme, by code."""
+    return list(session.scalars(select(Programme).order_by(Programme.code)))
+
+
+def get_programme(session: Session, code: str) -> Programme:
+    """One programme by code, or NotFound."""
+    programme = session.scalars(select(Programme).where(Programme.code == code)).one_or_none()
+    if programme is None:
+        raise NotFound(f"programme {code!r} does not exist")
+    return programme
