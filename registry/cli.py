@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -61,6 +62,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     demo: Annotated[bool, typer.Option(help="Load the demo programmes and feeds first.")] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes (use the cores).")] = 1,
 ) -> None:
     """Serve the HTTP API.  Example: registry serve --demo --port 8000"""
     import uvicorn
@@ -74,7 +76,14 @@ def serve(
 
         load_demo(engine, settings, echo=typer.echo)
     typer.echo(f"registry API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(engine, settings), host=host, port=port, log_level="warning")
+    if workers > 1:
+        # workers re-read settings from the environment: pin them to this database and keys
+        os.environ["REGISTRY_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+        os.environ["REGISTRY_JWT_SECRET"] = settings.secret("jwt_secret")
+        os.environ["REGISTRY_NATIONAL_ID_KEY"] = settings.secret("national_id_key")
+        uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="warning")
+    else:
+        uvicorn.run(create_app(engine, settings), host=host, port=port, log_level="warning")
 
 
 def main() -> None:

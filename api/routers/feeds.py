@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from registry.access.principal import Principal
+from registry.db import with_retries
 from registry.errors import Forbidden
 from registry.ingest.reads import get_batch_answer, get_record
 from registry.ingest.service import ingest_batch
@@ -68,26 +70,30 @@ def post_batch(
     settings: SettingsDep,
     principal: PrincipalDep,
     code: str = CodePath,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Push a batch of beneficiary records; per-record results, idempotent per batch_id."""
     programme = _writable_programme(session, principal, code)
-    outcome = ingest_batch(
+    outcome = with_retries(
         session,
-        programme=programme,
-        batch_id=body.batch_id,
-        records=body.records,
-        submitted_by=principal.subject,
-        settings=settings,
+        lambda: ingest_batch(
+            session,
+            programme=programme,
+            batch_id=body.batch_id,
+            records=body.records,
+            submitted_by=principal.subject,
+            settings=settings,
+        ),
     )
-    return outcome.response
+    return JSONResponse(outcome.response)
 
 
-@router.get("/batches/{batch_id}", response_model=BatchOut, response_model_exclude_none=True)
+@router.get("/batches/{batch_id}", response_model=BatchOut)
 def get_batch(
     batch_id: str, session: SessionDep, principal: PrincipalDep, code: str = CodePath
-) -> dict[str, Any]:
-    """The stored answer of a batch this programme sent."""
-    return get_batch_answer(session, _readable_programme(session, principal, code), batch_id)
+) -> JSONResponse:
+    """The stored answer of a batch this programme sent, exactly as first given."""
+    programme = _readable_programme(session, principal, code)
+    return JSONResponse(get_batch_answer(session, programme, batch_id))
 
 
 @router.get("/records/{source_id}")

@@ -22,7 +22,7 @@ CREATE TEMP TABLE ingest_stage (
     amount numeric(14, 2),
     payload jsonb NOT NULL,
     payload_hash bytea NOT NULL,
-    new_person_id uuid NOT NULL,
+    new_person_id uuid NOT NULL DEFAULT gen_random_uuid(),
     existing_id bigint,
     existing_person uuid,
     existing_method text,
@@ -36,13 +36,30 @@ CREATE TEMP TABLE ingest_stage (
 ) ON COMMIT DROP
 """
 
-STAGE_COLUMNS = (
-    "ord, source_id, retracted, nid_digest, nid_masked, given_name, family_name, birth_date, "
-    "sex, region, municipality, mother_name, benefit_code, target_group, status, start_date, "
-    "end_date, amount, payload, payload_hash, new_person_id"
-)
+#: One JSON parameter carries the whole batch; PostgreSQL unpacks it into typed rows.
+FILL_STAGE = """
+INSERT INTO ingest_stage (ord, source_id, retracted, nid_digest, nid_masked, given_name,
+    family_name, birth_date, sex, region, municipality, mother_name, benefit_code,
+    target_group, status, start_date, end_date, amount, payload, payload_hash)
+SELECT ord, source_id, retracted, decode(nid_digest, 'hex'), nid_masked, given_name,
+       family_name, birth_date, sex, region, municipality, mother_name, benefit_code,
+       target_group, status, start_date, end_date, amount, payload, decode(payload_hash, 'hex')
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
+    ord integer, source_id text, retracted boolean, nid_digest text, nid_masked text,
+    given_name text, family_name text, birth_date date, sex text, region text,
+    municipality text, mother_name text, benefit_code text, target_group text, status text,
+    start_date date, end_date date, amount numeric, payload jsonb, payload_hash text)
+"""
+
+INSERT_ISSUES = """
+INSERT INTO feed_error (feed_batch_id, programme_id, source_id, severity, field, code, message)
+SELECT :feed_batch_id, :programme_id, source_id, severity, field, code, message
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
+    source_id text, severity text, field text, code text, message text)
+"""
 
 LOCK_PROGRAMME = "SELECT pg_advisory_xact_lock(:lock_space, :programme_id)"
+
 
 MATCH_EXISTING = """
 UPDATE ingest_stage s
@@ -161,9 +178,10 @@ FROM ingest_stage WHERE action IN ('create', 'update')
 
 LOCK_TOUCHED_PERSONS = """
 SELECT p.id FROM person p
-WHERE p.id IN (SELECT person_id FROM ingest_stage WHERE action <> 'unchanged'
+WHERE p.id IN (SELECT person_id FROM ingest_stage
+               WHERE action <> 'unchanged' AND NOT (action = 'create' AND method = 'new')
                UNION SELECT existing_person FROM ingest_stage WHERE action <> 'unchanged')
-ORDER BY p.id FOR UPDATE
+ORDER BY p.id FOR NO KEY UPDATE
 """
 
 REFRESH_GOLDEN_RECORDS = """
@@ -175,7 +193,8 @@ FROM (
     SELECT DISTINCT ON (r.person_id) r.person_id, r.given_name, r.family_name, r.birth_date,
            r.sex, r.region, r.municipality, r.mother_name
     FROM source_record r JOIN programme g ON g.id = r.programme_id
-    WHERE r.person_id IN (SELECT person_id FROM ingest_stage WHERE action <> 'unchanged'
+    WHERE r.person_id IN (SELECT person_id FROM ingest_stage
+                          WHERE action <> 'unchanged' AND NOT (action = 'create' AND method = 'new')
                           UNION SELECT existing_person FROM ingest_stage
                           WHERE action <> 'unchanged')
       AND NOT r.retracted
@@ -187,3 +206,21 @@ WHERE p.id = b.person_id
 OUTCOMES = """
 SELECT ord, action, person_id, method FROM ingest_stage ORDER BY ord
 """
+
+#: The resolution, in order; each step is one set-based statement over the stage.
+RESOLVE_STEPS = (
+    MATCH_EXISTING,
+    CLASSIFY,
+    CLAIM_NATIONAL_IDS,
+    LINK_BY_NATIONAL_ID,
+    LINK_WITHOUT_ID,
+    KEEP_LINK,
+    CREATE_PERSONS,
+    UPSERT_RECORDS,
+    RETRACT_RECORDS,
+    INSERT_VERSIONS,
+    SUPERSEDE_ENROLMENTS,
+    INSERT_ENROLMENTS,
+    LOCK_TOUCHED_PERSONS,
+    REFRESH_GOLDEN_RECORDS,
+)

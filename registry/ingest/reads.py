@@ -21,9 +21,7 @@ def get_batch_answer(session: Session, programme: Programme, batch_id: str) -> d
     ).one_or_none()
     if batch is None or batch.response is None:
         raise NotFound(f"batch {batch_id!r} was not received")
-    answer = dict(batch.response)
-    answer["received_at"] = batch.received_at.isoformat()
-    return answer
+    return dict(batch.response)
 
 
 def get_record(session: Session, programme: Programme, source_id: str) -> dict[str, Any]:

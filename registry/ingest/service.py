@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 import zlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from psycopg2.extensions import cursor as PgCursor
-from psycopg2.extras import Json, execute_values
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -107,14 +104,6 @@ def _stored_answer(
     return batch.response
 
 
-def _raw_cursor(session: Session) -> PgCursor:
-    """The psycopg2 cursor under the session's connection, for execute_values."""
-    dbapi = session.connection().connection.dbapi_connection
-    assert dbapi is not None
-    cursor: PgCursor = dbapi.cursor()  # type: ignore[assignment]
-    return cursor
-
-
 Checked = tuple[ValidRecord | None, list[Issue], list[Issue]]
 
 
@@ -140,33 +129,38 @@ def _split(checked: list[Checked]) -> tuple[dict[int, ValidRecord], dict[int, li
     return valid, rejected
 
 
-def _stage_rows(valid: dict[int, ValidRecord]) -> list[tuple[Any, ...]]:
-    return [
-        (
-            ord_,
-            r.source_id,
-            r.retracted,
-            r.national_id_digest,
-            r.national_id_masked,
-            r.given_name,
-            r.family_name,
-            r.birth_date,
-            r.sex,
-            r.region,
-            r.municipality,
-            r.mother_name,
-            r.benefit_code,
-            r.target_group,
-            r.status,
-            r.start_date,
-            r.end_date,
-            r.amount,
-            Json(r.payload),
-            r.payload_hash,
-            str(uuid.uuid4()),
-        )
+def _stage_rows(valid: dict[int, ValidRecord]) -> str:
+    """The valid records as one JSON document for FILL_STAGE."""
+    rows = [
+        {
+            "ord": ord_,
+            "source_id": r.source_id,
+            "retracted": r.retracted,
+            "nid_digest": r.national_id_digest.hex() if r.national_id_digest else None,
+            "nid_masked": r.national_id_masked,
+            "given_name": r.given_name,
+            "family_name": r.family_name,
+            "birth_date": _iso(r.birth_date),
+            "sex": r.sex,
+            "region": r.region,
+            "municipality": r.municipality,
+            "mother_name": r.mother_name,
+            "benefit_code": r.benefit_code,
+            "target_group": r.target_group,
+            "status": r.status,
+            "start_date": _iso(r.start_date),
+            "end_date": _iso(r.end_date),
+            "amount": r.amount,
+            "payload": r.payload,
+            "payload_hash": r.payload_hash.hex(),
+        }
         for ord_, r in valid.items()
     ]
+    return json.dumps(rows, ensure_ascii=False)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _resolve_and_store(
@@ -187,29 +181,8 @@ def _resolve_and_store(
     }
     session.execute(text(queries.LOCK_PROGRAMME), params)
     session.execute(text(queries.CREATE_STAGE))
-    cursor = _raw_cursor(session)
-    execute_values(
-        cursor,
-        f"INSERT INTO ingest_stage ({queries.STAGE_COLUMNS}) VALUES %s",
-        _stage_rows(valid),
-        page_size=len(valid),
-    )
-    for step in (
-        queries.MATCH_EXISTING,
-        queries.CLASSIFY,
-        queries.CLAIM_NATIONAL_IDS,
-        queries.LINK_BY_NATIONAL_ID,
-        queries.LINK_WITHOUT_ID,
-        queries.KEEP_LINK,
-        queries.CREATE_PERSONS,
-        queries.UPSERT_RECORDS,
-        queries.RETRACT_RECORDS,
-        queries.INSERT_VERSIONS,
-        queries.SUPERSEDE_ENROLMENTS,
-        queries.INSERT_ENROLMENTS,
-        queries.LOCK_TOUCHED_PERSONS,
-        queries.REFRESH_GOLDEN_RECORDS,
-    ):
+    session.execute(text(queries.FILL_STAGE), {"rows": _stage_rows(valid)})
+    for step in queries.RESOLVE_STEPS:
         session.execute(text(step), params)
     rows = session.execute(text(queries.OUTCOMES)).all()
     return {
@@ -290,29 +263,20 @@ def _store_answer(
     session: Session, programme: Programme, feed_batch_id: int, response: dict[str, Any]
 ) -> None:
     """Keep the answer for re-sends, and every error and warning for the quality report."""
-    issues: list[tuple[Any, ...]] = []
-    for result in response["results"]:
-        for severity, key in (("error", "errors"), ("warning", "warnings")):
-            for issue in result.get(key, ()):
-                issues.append(
-                    (
-                        feed_batch_id,
-                        programme.id,
-                        result["source_id"],
-                        severity,
-                        issue["field"],
-                        issue["code"],
-                        issue["message"],
-                    )
-                )
+    issues = [
+        {"source_id": result["source_id"], "severity": severity, **issue}
+        for result in response["results"]
+        for severity, key in (("error", "errors"), ("warning", "warnings"))
+        for issue in result.get(key, ())
+    ]
     if issues:
-        cursor = _raw_cursor(session)
-        execute_values(
-            cursor,
-            "INSERT INTO feed_error (feed_batch_id, programme_id, source_id, severity, field, "
-            "code, message) VALUES %s",
-            issues,
-            page_size=len(issues),
+        session.execute(
+            text(queries.INSERT_ISSUES),
+            {
+                "feed_batch_id": feed_batch_id,
+                "programme_id": programme.id,
+                "rows": json.dumps(issues, ensure_ascii=False),
+            },
         )
     session.execute(
         text(

@@ -1,0 +1,217 @@
+"""Comparison vectors: discrete agreement levels per field for candidate pairs (recordlinkage)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import recordlinkage
+from jellyfish import jaro_winkler_similarity
+
+Method = Literal["string", "date", "exact"]
+MISSING = -1
+TF_PREFIX = "tf_"
+DATE_LEVELS = ("far", "year_near", "two_of_three", "day_month_swap", "exact")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one field is compared: method, columns, thresholds and term-frequency use."""
+
+    name: str
+    method: Method
+    left_on: str = ""
+    right_on: str = ""
+    thresholds: tuple[float, ...] = (0.94, 0.88, 0.75)
+    tf: bool = False
+
+    @property
+    def left(self) -> str:
+        """Column on the left frame."""
+        return self.left_on or self.name
+
+    @property
+    def right(self) -> str:
+        """Column on the right frame."""
+        return self.right_on or self.left_on or self.name
+
+    @property
+    def n_levels(self) -> int:
+        """Number of agreement levels (0 = disagree, highest = exact)."""
+        if self.method == "string":
+            return len(self.thresholds) + 2
+        if self.method == "date":
+            return len(DATE_LEVELS)
+        return 2
+
+    def level_labels(self) -> list[str]:
+        """Human-readable label of each level, lowest first."""
+        if self.method == "string":
+            sims = [f"jw>={t:g}" for t in sorted(self.thresholds)]
+            return ["different", *sims, "exact"]
+        if self.method == "date":
+            return list(DATE_LEVELS)
+        return ["different", "exact"]
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """The fields compared, and an optional pair of name fields that may be swapped."""
+
+    fields: tuple[FieldSpec, ...]
+    swap: tuple[str, str] | None = None
+    swap_min: float = 0.85
+
+
+PERSON_CONFIG = CompareConfig(
+    fields=(
+        FieldSpec("given_name", "string", thresholds=(0.94, 0.88, 0.75), tf=True),
+        FieldSpec("family_name", "string", thresholds=(0.94, 0.88, 0.75), tf=True),
+        FieldSpec("birth_date", "date"),
+        FieldSpec("sex", "exact"),
+        FieldSpec("region", "exact"),
+        FieldSpec("municipality", "exact"),
+        FieldSpec("mother_name", "string", thresholds=(0.92, 0.80)),
+    ),
+    swap=("given_name", "family_name"),
+)
+
+
+def jaro_winkler(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """Jaro-Winkler similarity per pair; NaN where either side is missing."""
+    a = left.to_numpy(dtype=object)
+    b = right.to_numpy(dtype=object)
+    out = np.full(len(a), np.nan)
+    present = pd.notna(a) & pd.notna(b)
+    equal = present & (a == b)
+    out[equal] = 1.0
+    todo = np.flatnonzero(present & ~equal)
+    if len(todo):
+        # Score each distinct string pair once: names repeat heavily within blocks.
+        ca, ua = pd.factorize(a[todo])
+        cb, ub = pd.factorize(b[todo])
+        keys = ca.astype(np.int64) * (len(ub) + 1) + cb
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        ia, ib = np.divmod(uniq, len(ub) + 1)
+        sims = np.fromiter(
+            (jaro_winkler_similarity(ua[i], ub[j]) for i, j in zip(ia, ib, strict=True)),
+            dtype=float,
+            count=len(uniq),
+        )
+        out[todo] = sims[inverse]
+    return out
+
+
+def string_levels(sim: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
+    """Levels from similarities: top = exact, then one per threshold, 0 below, -1 missing."""
+    ts = sorted(thresholds, reverse=True)
+    top = len(ts) + 1
+    conds = [np.isnan(sim), sim >= 1.0] + [sim >= t for t in ts]
+    choices = [MISSING, top] + [top - 1 - i for i in range(len(ts))]
+    return np.select(conds, choices, default=0).astype(np.int8)
+
+
+def _date_ints(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month, day arrays from ISO strings (-1 where missing), parsed once per value."""
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object))
+    parts = np.full((len(uniques) + 1, 3), -1, dtype=np.int32)  # last row: missing
+    for i, v in enumerate(uniques):
+        if isinstance(v, str) and len(v) >= 10:
+            with suppress(ValueError):
+                parts[i] = (int(v[:4]), int(v[5:7]), int(v[8:10]))
+    rows = parts[codes]  # code -1 picks the missing row
+    return rows[:, 0], rows[:, 1], rows[:, 2]
+
+
+def date_levels(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """Date levels: 4 exact, 3 day/month swap, 2 two of three parts, 1 year within 2, 0 far."""
+    ya, ma, da = _date_ints(left)
+    yb, mb, db = _date_ints(right)
+    missing = (ya < 0) | (yb < 0)
+    same_y, same_m, same_d = ya == yb, ma == mb, da == db
+    exact = same_y & same_m & same_d
+    swap = same_y & (ma == db) & (da == mb) & (ma != da)
+    two = (same_y.astype(int) + same_m + same_d) >= 2
+    near = np.abs(ya - yb) <= 2
+    out = np.select([missing, exact, swap, two, near], [MISSING, 4, 3, 2, 1], default=0).astype(
+        np.int8
+    )
+    return out
+
+
+def exact_levels(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """1 where equal, 0 where different, -1 where either side is missing."""
+    a = left.to_numpy(dtype=object)
+    b = right.to_numpy(dtype=object)
+    present = pd.notna(a) & pd.notna(b)
+    return np.where(present, (a == b).astype(np.int8), MISSING).astype(np.int8)
+
+
+def _sim_label(left: str, right: str) -> str:
+    return f"sim__{left}__{right}"
+
+
+def compare(
+    pairs: pd.MultiIndex,
+    left: pd.DataFrame,
+    right: pd.DataFrame | None = None,
+    config: CompareConfig = PERSON_CONFIG,
+) -> pd.DataFrame:
+    """Comparison levels (int8, -1 missing) per field for each pair, plus tf_ value columns."""
+    right = left if right is None else right
+    cmp = recordlinkage.Compare()
+    for spec in config.fields:
+        if spec.method == "string":
+            cmp.compare_vectorized(
+                jaro_winkler, spec.left, spec.right, label=_sim_label(spec.left, spec.right)
+            )
+        elif spec.method == "date":
+            cmp.compare_vectorized(date_levels, spec.left, spec.right, label=spec.name)
+        else:
+            cmp.compare_vectorized(exact_levels, spec.left, spec.right, label=spec.name)
+    specs = {s.name: s for s in config.fields}
+    if config.swap is not None:
+        g, f = specs[config.swap[0]], specs[config.swap[1]]
+        cmp.compare_vectorized(jaro_winkler, g.left, f.right, label=_sim_label(g.left, f.right))
+        cmp.compare_vectorized(jaro_winkler, f.left, g.right, label=_sim_label(f.left, g.right))
+    raw = cmp.compute(pairs, left, right)
+
+    sims: dict[str, np.ndarray] = {}
+    for spec in config.fields:
+        if spec.method == "string":
+            sims[spec.name] = raw[_sim_label(spec.left, spec.right)].to_numpy(dtype=float)
+    swapped = np.zeros(len(raw), dtype=bool)
+    if config.swap is not None:
+        g, f = specs[config.swap[0]], specs[config.swap[1]]
+        cross_g = np.nan_to_num(raw[_sim_label(g.left, f.right)].to_numpy(dtype=float))
+        cross_f = np.nan_to_num(raw[_sim_label(f.left, g.right)].to_numpy(dtype=float))
+        straight = np.nan_to_num(sims[g.name]) + np.nan_to_num(sims[f.name])
+        swapped = (
+            (cross_g + cross_f > straight + 0.05)
+            & (cross_g >= config.swap_min)
+            & (cross_f >= config.swap_min)
+        )
+        sims[g.name] = np.where(swapped, cross_g, sims[g.name])
+        sims[f.name] = np.where(swapped, cross_f, sims[f.name])
+
+    out = pd.DataFrame(index=raw.index)
+    left_rows = pairs.get_level_values(0)
+    for spec in config.fields:
+        if spec.method == "string":
+            out[spec.name] = string_levels(sims[spec.name], spec.thresholds)
+        else:
+            out[spec.name] = raw[spec.name].to_numpy(dtype=np.int8)
+        if spec.tf:
+            out[TF_PREFIX + spec.name] = left.loc[left_rows, spec.left].to_numpy(dtype=object)
+    if config.swap is not None:
+        out["swapped_names"] = swapped
+    return out
+
+
+def level_columns(comparison: pd.DataFrame, config: CompareConfig = PERSON_CONFIG) -> np.ndarray:
+    """The level matrix (pairs x fields, int8) in the config's field order."""
+    return comparison[[s.name for s in config.fields]].to_numpy(dtype=np.int8)
