@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from registry.errors import RegistryError
 from registry.settings import get_settings
 
 app = typer.Typer(help="Integrated social registry.", no_args_is_help=True)
@@ -50,10 +51,19 @@ def users_create(
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     engine = _ready_engine()
-    with transaction(engine) as session:
-        user = create_user(
-            session, username=username, password=password, roles=role, regions=region, programmes=[]
-        )
+    try:
+        with transaction(engine) as session:
+            user = create_user(
+                session,
+                username=username,
+                password=password,
+                roles=role,
+                regions=region,
+                programmes=[],
+            )
+    except RegistryError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(f"created user {user.username} with roles {', '.join(user.roles)}")
 
 
