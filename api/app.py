@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from api.errors import install_error_handlers
-from api.routers import admin, auth, feeds, health, persons
+from api.routers import admin, audit, auth, feeds, health, overview, persons
 from registry.db import session_factory
 from registry.settings import Settings
 
@@ -22,6 +22,14 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
-    for router in (health.router, auth.router, admin.router, feeds.router, persons.router):
+    for router in (
+        health.router,
+        auth.router,
+        admin.router,
+        audit.router,
+        feeds.router,
+        persons.router,
+        overview.router,
+    ):
         app.include_router(router)
     return app

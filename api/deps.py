@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from registry.access.principal import Principal
 from registry.access.service import load_principal
 from registry.access.tokens import decode_token
+from registry.audit.service import AuditContext
 from registry.errors import NotAuthenticated
 from registry.settings import Settings
 
@@ -53,3 +55,18 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_audit_context(request: Request, principal: PrincipalDep) -> AuditContext:
+    """Who acts, why (X-Purpose) and from where, for the audit trail."""
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    return AuditContext(
+        actor=principal.subject,
+        roles=tuple(sorted(principal.roles)),
+        purpose=request.headers.get("x-purpose"),
+        request_id=request_id[:64],
+        client_address=request.client.host if request.client else None,
+    )
+
+
+AuditDep = Annotated[AuditContext, Depends(get_audit_context)]

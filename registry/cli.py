@@ -15,7 +15,9 @@ app = typer.Typer(help="Integrated social registry.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="People who use the registry.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 
 
 def _ready_engine():  # type: ignore[no-untyped-def]
@@ -65,6 +67,35 @@ def users_create(
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"created user {user.username} with roles {', '.join(user.roles)}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exit 1 at the first broken event.  Example: registry audit verify"""
+    from registry.audit.service import verify_chain
+    from registry.db import transaction
+
+    with transaction(_ready_engine()) as session:
+        outcome = verify_chain(session)
+    if outcome["ok"]:
+        typer.echo(f"audit chain ok: {outcome['events_checked']} events")
+        return
+    typer.echo(f"audit chain BROKEN at event {outcome['first_broken']}", err=True)
+    raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Print the chain's head hash, to keep elsewhere.  Example: registry audit anchor"""
+    from registry.audit.service import verify_chain
+    from registry.db import transaction
+
+    with transaction(_ready_engine()) as session:
+        outcome = verify_chain(session)
+    if not outcome["ok"]:
+        typer.echo(f"audit chain BROKEN at event {outcome['first_broken']}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{outcome['head']}  events={outcome['events_checked']}")
 
 
 @app.command()

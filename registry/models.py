@@ -1,6 +1,7 @@
 """Every mapped model, imported in one place for Alembic's metadata."""
 
 from registry.access.models import ApiClient, AppUser, Role
+from registry.audit.models import AuditEvent
 from registry.base import Base
 from registry.ingest.models import (
     Enrolment,
@@ -15,6 +16,7 @@ from registry.programmes.models import Programme
 __all__ = [
     "ApiClient",
     "AppUser",
+    "AuditEvent",
     "Base",
     "Enrolment",
     "FeedBatch",

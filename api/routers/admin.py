@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import PrincipalDep, SessionDep
+from api.deps import AuditDep, PrincipalDep, SessionDep
 from registry.access.service import create_client, create_user
+from registry.audit.service import record_event
 from registry.programmes.models import Programme
 from registry.programmes.service import create_programme, list_programmes
 
@@ -67,9 +68,12 @@ class ClientOut(BaseModel):
 
 
 @router.post("/programmes", status_code=201, response_model=ProgrammeOut)
-def post_programme(body: ProgrammeIn, session: SessionDep, principal: PrincipalDep) -> ProgrammeOut:
+def post_programme(
+    body: ProgrammeIn, session: SessionDep, principal: PrincipalDep, audit: AuditDep
+) -> ProgrammeOut:
     """Register a programme and the benefit codes it grants."""
     principal.require("admin")
+    record_event(session, audit, "programme.create", detail={"programme": body.code})
     programme = create_programme(
         session,
         code=body.code,
@@ -91,9 +95,14 @@ def get_programmes(session: SessionDep, principal: PrincipalDep) -> list[Program
 
 
 @router.post("/users", status_code=201, response_model=UserOut)
-def post_user(body: UserIn, session: SessionDep, principal: PrincipalDep) -> UserOut:
+def post_user(
+    body: UserIn, session: SessionDep, principal: PrincipalDep, audit: AuditDep
+) -> UserOut:
     """Create a user with roles and region/programme scopes."""
     principal.require("admin")
+    record_event(
+        session, audit, "user.create", detail={"username": body.username, "roles": body.roles}
+    )
     user = create_user(
         session,
         username=body.username,
@@ -108,9 +117,12 @@ def post_user(body: UserIn, session: SessionDep, principal: PrincipalDep) -> Use
 
 
 @router.post("/clients", status_code=201, response_model=ClientOut)
-def post_client(body: ClientIn, session: SessionDep, principal: PrincipalDep) -> ClientOut:
+def post_client(
+    body: ClientIn, session: SessionDep, principal: PrincipalDep, audit: AuditDep
+) -> ClientOut:
     """Create a feed client bound to one programme; the secret is shown only here."""
     principal.require("admin")
+    record_event(session, audit, "client.create", detail={"programme": body.programme})
     issued = create_client(session, programme_code=body.programme, name=body.name)
     return ClientOut(
         client_id=issued.client_id,

@@ -9,12 +9,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from api.deps import PrincipalDep, SessionDep, SettingsDep
+from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep
 from registry.access.principal import Principal
+from registry.audit.service import record_event
 from registry.db import with_retries
 from registry.errors import Forbidden
 from registry.ingest.reads import get_batch_answer, get_record
-from registry.ingest.service import ingest_batch
+from registry.ingest.service import BatchOutcome, ingest_batch
 from registry.programmes.models import Programme
 from registry.programmes.service import get_programme
 
@@ -69,22 +70,38 @@ def post_batch(
     session: SessionDep,
     settings: SettingsDep,
     principal: PrincipalDep,
+    audit: AuditDep,
     code: str = CodePath,
 ) -> JSONResponse:
     """Push a batch of beneficiary records; per-record results, idempotent per batch_id."""
     programme = _writable_programme(session, principal, code)
-    outcome = with_retries(
-        session,
-        lambda: ingest_batch(
+
+    def ingest_and_audit() -> BatchOutcome:
+        outcome = ingest_batch(
             session,
             programme=programme,
             batch_id=body.batch_id,
             records=body.records,
             submitted_by=principal.subject,
             settings=settings,
-        ),
-    )
-    return JSONResponse(outcome.response)
+        )
+        results = outcome.response["results"]
+        record_event(
+            session,
+            audit,
+            "feed.batch",
+            person_ids=[r["person_id"] for r in results if r.get("person_id")],
+            record_ids=[f"{code}:{r['source_id']}" for r in results if r.get("person_id")],
+            detail={
+                "programme": code,
+                "batch_id": body.batch_id,
+                "replayed": outcome.replayed,
+                **{k: outcome.response[k] for k in ("received", "accepted", "rejected")},
+            },
+        )
+        return outcome
+
+    return JSONResponse(with_retries(session, ingest_and_audit).response)
 
 
 @router.get("/batches/{batch_id}", response_model=BatchOut)
@@ -98,7 +115,19 @@ def get_batch(
 
 @router.get("/records/{source_id}")
 def get_source_record(
-    source_id: str, session: SessionDep, principal: PrincipalDep, code: str = CodePath
+    source_id: str,
+    session: SessionDep,
+    principal: PrincipalDep,
+    audit: AuditDep,
+    code: str = CodePath,
 ) -> dict[str, Any]:
     """A record as held, with every version, its enrolment episodes and its link."""
-    return get_record(session, _readable_programme(session, principal, code), source_id)
+    held = get_record(session, _readable_programme(session, principal, code), source_id)
+    record_event(
+        session,
+        audit,
+        "record.read",
+        person_ids=[held["person_id"]],
+        record_ids=[f"{code}:{source_id}"],
+    )
+    return held

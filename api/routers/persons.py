@@ -6,13 +6,21 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import PrincipalDep, SessionDep
+from api.deps import AuditDep, PrincipalDep, SessionDep
+from registry.audit.service import record_event
 from registry.persons.service import get_person
 
 router = APIRouter(prefix="/api/v1/persons", tags=["persons"])
 
 
 @router.get("/{person_id}")
-def read_person(person_id: str, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def read_person(
+    person_id: str, session: SessionDep, principal: PrincipalDep, audit: AuditDep
+) -> dict[str, Any]:
     """The person's golden record and every programme's enrolments, current and past."""
-    return get_person(session, principal, person_id)
+    person = get_person(session, principal, person_id)
+    record_ids = [f"{p['programme']}:{p['source_id']}" for p in person["programmes"]]
+    record_event(
+        session, audit, "person.read", person_ids=[person["person_id"]], record_ids=record_ids
+    )
+    return person

@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from registry.cli import app
-from registry.db import get_engine
-from registry.settings import get_settings
-
-
-@pytest.fixture
-def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch, settings: object) -> None:
-    monkeypatch.setenv("REGISTRY_DATABASE_URL", database_url)
-    monkeypatch.setenv("REGISTRY_ENV", "test")
-    monkeypatch.setenv("REGISTRY_JWT_SECRET", "test-signing-secret-" + "x" * 32)
-    monkeypatch.setenv("REGISTRY_NATIONAL_ID_KEY", "test-national-id-key-" + "y" * 32)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    yield
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 def test_users_create_bootstraps_an_admin_who_can_log_in(

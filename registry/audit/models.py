@@ -1,0 +1,39 @@
+"""The audit trail: append-only, hash-chained events of every read and write of personal data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Index, LargeBinary, String, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.base import Base
+
+
+class AuditEvent(Base):
+    """One event; `hash = sha256(prev_hash || canonical event)`, so any edit breaks the chain."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_person_ids", "person_ids", postgresql_using="gin"),
+        Index("ix_audit_event_occurred_at", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    actor: Mapped[str] = mapped_column(String(200), index=True)
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    person_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    record_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    purpose: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)

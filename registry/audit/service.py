@@ -1,0 +1,138 @@
+"""Write, read and verify the hash-chained audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from registry.audit.models import AuditEvent
+
+GENESIS = bytes(32)
+#: Advisory-lock key: one writer extends the chain at a time, so it never forks.
+AUDIT_LOCK = zlib.crc32(b"registry.audit") & 0x7FFFFFFF
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who is acting and why: taken from the request (or the CLI) by the boundary."""
+
+    actor: str
+    roles: tuple[str, ...]
+    purpose: str | None = None
+    request_id: str | None = None
+    client_address: str | None = None
+
+
+def _canonical(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def _event_fields(row: AuditEvent) -> dict[str, Any]:
+    return {
+        "occurred_at": row.occurred_at.astimezone(UTC).isoformat(),
+        "actor": row.actor,
+        "roles": list(row.roles),
+        "action": row.action,
+        "outcome": row.outcome,
+        "person_ids": list(row.person_ids),
+        "record_ids": list(row.record_ids),
+        "purpose": row.purpose,
+        "request_id": row.request_id,
+        "client_address": row.client_address,
+        "detail": row.detail,
+    }
+
+
+def chain_hash(prev_hash: bytes, fields: dict[str, Any]) -> bytes:
+    """hash = sha256(prev_hash || canonical event)."""
+    return hashlib.sha256(prev_hash + _canonical(fields)).digest()
+
+
+def record_event(
+    session: Session,
+    context: AuditContext,
+    action: str,
+    *,
+    outcome: str = "ok",
+    person_ids: Iterable[str] = (),
+    record_ids: Iterable[str] = (),
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one event to the chain, in the caller's transaction."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+    prev = session.execute(
+        text("SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1")
+    ).scalar_one_or_none()
+    row = AuditEvent(
+        occurred_at=datetime.now(UTC),
+        actor=context.actor,
+        roles=sorted(context.roles),
+        action=action,
+        outcome=outcome,
+        person_ids=sorted({p for p in person_ids if p}),
+        record_ids=sorted(set(record_ids)),
+        purpose=(context.purpose or None) and context.purpose[:500],
+        request_id=context.request_id,
+        client_address=context.client_address,
+        detail=detail or {},
+    )
+    row.prev_hash = bytes(prev) if prev is not None else GENESIS
+    row.hash = chain_hash(row.prev_hash, _event_fields(row))
+    session.add(row)
+    session.flush()
+
+
+def verify_chain(session: Session) -> dict[str, Any]:
+    """Recompute the chain in id order; name the first event whose link is broken."""
+    prev = GENESIS
+    checked = 0
+    rows = session.execute(
+        select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
+    ).scalars()
+    for row in rows:
+        expected = chain_hash(prev, _event_fields(row))
+        if bytes(row.prev_hash) != prev or bytes(row.hash) != expected:
+            return {"ok": False, "first_broken": row.id, "events_checked": checked}
+        prev = bytes(row.hash)
+        checked += 1
+    return {"ok": True, "events_checked": checked, "head": prev.hex()}
+
+
+def list_events(
+    session: Session,
+    *,
+    actor: str | None = None,
+    person_id: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: int | None = None,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """A page of events, newest first, filtered; `next_cursor` continues the listing."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(min(limit, MAX_PAGE))
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if person_id:
+        query = query.where(AuditEvent.person_ids.contains([person_id]))
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if since:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until:
+        query = query.where(AuditEvent.occurred_at < until)
+    if cursor:
+        query = query.where(AuditEvent.id < cursor)
+    rows: Sequence[AuditEvent] = session.scalars(query).all()
+    events = [{"id": r.id, **_event_fields(r), "hash": bytes(r.hash).hex()} for r in rows]
+    next_cursor = rows[-1].id if len(rows) == min(limit, MAX_PAGE) else None
+    return {"events": events, "next_cursor": next_cursor}

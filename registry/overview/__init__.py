@@ -1,0 +1,1 @@
+"""Who receives what: coverage and overlaps as of a date, with disclosure control."""
