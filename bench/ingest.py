@@ -33,8 +33,8 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from registry.access.service import create_client
 from registry.db import make_engine, transaction
+from registry.demo.loader import register_programmes
 from registry.demo.population import (
     Noise,
     batches,
@@ -43,7 +43,6 @@ from registry.demo.population import (
     generate_persons,
 )
 from registry.migrate import upgrade_to_head
-from registry.programmes.service import create_programme
 
 COPY_COLUMNS = (
     "programme",
@@ -232,18 +231,10 @@ def main() -> None:
 
     engine = make_engine(url, pool_size=2)
     with transaction(engine) as session:
-        credentials = {}
-        for spec in programmes:
-            create_programme(
-                session,
-                code=spec.code,
-                name=spec.name,
-                agency=spec.agency,
-                benefit_codes_allowed=list(spec.benefit_codes),
-            )
-        for spec in programmes:
-            issued = create_client(session, programme_code=spec.code, name="bench")
-            credentials[spec.code] = (issued.client_id, issued.client_secret)
+        credentials = {
+            issued.programme: (issued.client_id, issued.client_secret)
+            for issued in register_programmes(session, programmes)
+        }
     engine.dispose()
 
     port = free_port()

@@ -6,13 +6,15 @@ import secrets
 from collections.abc import Callable
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from registry.access.models import AppUser
-from registry.access.service import create_client, create_user
+from registry.access.service import IssuedClient, create_client, create_user
 from registry.db import transaction
 from registry.demo.population import (
     Noise,
+    ProgrammeSpec,
     batches,
     demo_programmes,
     generate_feeds,
@@ -29,6 +31,19 @@ DEMO_USERS = {
     "demo-analyst": (["analyst"], []),
     "demo-auditor": (["auditor"], []),
 }
+
+
+def register_programmes(session: Session, specs: list[ProgrammeSpec]) -> list[IssuedClient]:
+    """Create each generated programme and one feed client for it."""
+    for spec in specs:
+        create_programme(
+            session,
+            code=spec.code,
+            name=spec.name,
+            agency=spec.agency,
+            benefit_codes_allowed=list(spec.benefit_codes),
+        )
+    return [create_client(session, programme_code=s.code, name=f"{s.code} MIS") for s in specs]
 
 
 def demo_loaded(engine: Engine) -> bool:
@@ -52,14 +67,7 @@ def load_demo(
     programmes = demo_programmes()
     lines = ["# demo accounts (dev only): username / password, client_id / client_secret"]
     with transaction(engine) as session:
-        for spec in programmes:
-            create_programme(
-                session,
-                code=spec.code,
-                name=spec.name,
-                agency=spec.agency,
-                benefit_codes_allowed=list(spec.benefit_codes),
-            )
+        issued_clients = register_programmes(session, programmes)
         for username, (roles, regions) in DEMO_USERS.items():
             password = secrets.token_urlsafe(12)
             create_user(
@@ -71,8 +79,7 @@ def load_demo(
                 programmes=[],
             )
             lines.append(f"user    {username:<16} {password}   roles={','.join(roles)}")
-        for spec in programmes:
-            issued = create_client(session, programme_code=spec.code, name=f"{spec.code} MIS")
+        for issued in issued_clients:
             lines.append(f"client  {issued.client_id:<22} {issued.client_secret}")
     feeds = generate_feeds(
         generate_persons(n_persons, seed=seed),
