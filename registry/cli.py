@@ -108,8 +108,6 @@ def serve(
     """Serve the HTTP API.  Example: registry serve --demo --port 8000"""
     import uvicorn
 
-    from api.app import create_app
-
     engine = _ready_engine()
     settings = get_settings()
     if demo:
@@ -122,9 +120,8 @@ def serve(
         os.environ["REGISTRY_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
         os.environ["REGISTRY_JWT_SECRET"] = settings.secret("jwt_secret")
         os.environ["REGISTRY_NATIONAL_ID_KEY"] = settings.secret("national_id_key")
-        uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="warning")
-    else:
-        uvicorn.run(create_app(engine, settings), host=host, port=port, log_level="warning")
+    # by import string: registry never imports api; in one process api.main reuses this engine
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="warning")
 
 
 def main() -> None:
