@@ -50,6 +50,8 @@ DEFAULT_VETOES: tuple[Veto, ...] = (
     Veto("twins", {"given_name": [0], "birth_date": [3, 4], "family_name": [3, 4]}, "new"),
     # Parent and child of the same name: birth dates far apart.
     Veto("generation", {"birth_date": [0], "given_name": [3, 4], "family_name": [3, 4]}, "new"),
+    # Both names wholly different: agreeing dates and places alone never link automatically.
+    Veto("names_differ", {"given_name": [0], "family_name": [0]}, "review"),
 )
 
 

@@ -10,6 +10,7 @@ from registry.ingest.models import (
     SourceRecord,
     SourceRecordVersion,
 )
+from registry.matching.models import BlockingKey, LinkageModel, LinkEvent, MatchCandidate
 from registry.persons.models import Person, PersonIdentifier
 from registry.programmes.models import Programme
 
@@ -18,9 +19,13 @@ __all__ = [
     "AppUser",
     "AuditEvent",
     "Base",
+    "BlockingKey",
     "Enrolment",
     "FeedBatch",
     "FeedError",
+    "LinkEvent",
+    "LinkageModel",
+    "MatchCandidate",
     "Person",
     "PersonIdentifier",
     "Programme",

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     national_id_key: str | None = None
     national_id_scheme: str = "dk_cpr"
     max_batch_records: int = 10_000
+    #: Blocking keys shared by more registry records than this are too common to search.
+    linkage_max_block: int = 500
     db_pool_size: int = 8
     log_level: str = "INFO"
 

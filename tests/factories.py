@@ -98,3 +98,14 @@ def record(
     }
     base.update(overrides)
     return base
+
+
+def push(
+    client: TestClient, token: str, programme: str, batch_id: str, records: list[dict[str, Any]]
+) -> Any:
+    """POST one feed batch; the response."""
+    return client.post(
+        f"/api/v1/programmes/{programme}/batches",
+        json={"batch_id": batch_id, "records": records},
+        headers=bearer(token),
+    )

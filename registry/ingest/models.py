@@ -91,6 +91,8 @@ class SourceRecord(Base):
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
     link_method: Mapped[str] = mapped_column(String(16))
     link_score: Mapped[float | None] = mapped_column(Float)
+    link_weights: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    link_model_id: Mapped[int | None] = mapped_column(ForeignKey("linkage_model.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     payload_hash: Mapped[bytes] = mapped_column(LargeBinary)
     national_id_digest: Mapped[bytes | None] = mapped_column(LargeBinary)

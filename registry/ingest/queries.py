@@ -1,5 +1,7 @@
 """The set-based SQL of the ingest path: one statement per step, over a staging table."""
 
+from registry.persons.golden import refresh_sql
+
 CREATE_STAGE = """
 CREATE TEMP TABLE ingest_stage (
     ord integer PRIMARY KEY,
@@ -32,8 +34,31 @@ CREATE TEMP TABLE ingest_stage (
     person_id uuid,
     method text,
     record_id bigint,
-    version integer
+    version integer,
+    score double precision,
+    explanation jsonb,
+    model_id integer,
+    review boolean NOT NULL DEFAULT false
 ) ON COMMIT DROP
+"""
+
+#: Blocking keys of the batch's records (computed in Python), and review items to queue.
+CREATE_SIDE_STAGES = """
+CREATE TEMP TABLE key_stage (ord integer NOT NULL, key text NOT NULL) ON COMMIT DROP;
+CREATE TEMP TABLE review_stage (
+    ord integer NOT NULL,
+    person_id uuid NOT NULL,
+    candidate_record_id bigint,
+    candidate_ord integer,
+    reason text NOT NULL,
+    score double precision NOT NULL,
+    explanation jsonb NOT NULL
+) ON COMMIT DROP
+"""
+
+FILL_KEYS = """
+INSERT INTO key_stage (ord, key)
+SELECT ord, key FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(ord integer, key text)
 """
 
 #: One JSON parameter carries the whole batch; PostgreSQL unpacks it into typed rows.
@@ -82,17 +107,21 @@ END
 
 CLAIM_NATIONAL_IDS = """
 INSERT INTO person_identifier (scheme, digest, person_id)
-SELECT DISTINCT ON (nid_digest) :scheme, nid_digest, COALESCE(existing_person, new_person_id)
+SELECT DISTINCT ON (nid_digest) :scheme, nid_digest,
+       COALESCE(person_id, existing_person, new_person_id)
 FROM ingest_stage
 WHERE action IN ('create', 'update') AND nid_digest IS NOT NULL
 ORDER BY nid_digest, ord
 ON CONFLICT (scheme, digest) DO NOTHING
 """
 
+#: Run before matching (known IDs) and after claiming (a concurrent claim may have won).
 LINK_BY_NATIONAL_ID = """
 UPDATE ingest_stage s
 SET person_id = i.person_id,
-    method = CASE WHEN i.person_id = s.new_person_id THEN 'new' ELSE 'national_id' END
+    method = CASE WHEN s.person_id = i.person_id AND s.method IS NOT NULL THEN s.method
+                  WHEN i.person_id = s.new_person_id THEN 'new'
+                  ELSE 'national_id' END
 FROM person_identifier i
 WHERE s.action IN ('create', 'update') AND i.scheme = :scheme AND i.digest = s.nid_digest
 """
@@ -109,13 +138,36 @@ UPDATE ingest_stage SET person_id = existing_person, method = existing_method
 WHERE action IN ('unchanged', 'retract')
 """
 
+#: Apply the probabilistic decisions (one JSON parameter, one row per resolved record).
+APPLY_ASSIGNMENTS = """
+UPDATE ingest_stage s
+SET person_id = a.person_id, method = a.method, score = a.score,
+    explanation = a.explanation, review = a.review, model_id = :model_id
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS a(
+    ord integer, person_id uuid, method text, score double precision, explanation jsonb,
+    review boolean)
+WHERE s.ord = a.ord
+"""
+
+STAGE_REVIEWS = """
+INSERT INTO review_stage (ord, person_id, candidate_record_id, candidate_ord, reason, score,
+                          explanation)
+SELECT ord, person_id, candidate_record_id, candidate_ord, reason, score, explanation
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
+    ord integer, person_id uuid, candidate_record_id bigint, candidate_ord integer, reason text,
+    score double precision, explanation jsonb)
+"""
+
+#: Every new person the batch resolved to, from its first record (several may share one).
 CREATE_PERSONS = """
 INSERT INTO person (id, given_name, family_name, birth_date, sex, region, municipality,
                     mother_name)
-SELECT s.new_person_id, s.given_name, s.family_name, s.birth_date, s.sex, s.region,
-       s.municipality, s.mother_name
+SELECT DISTINCT ON (s.person_id) s.person_id, s.given_name, s.family_name, s.birth_date, s.sex,
+       s.region, s.municipality, s.mother_name
 FROM ingest_stage s
-WHERE s.person_id = s.new_person_id
+WHERE s.action IN ('create', 'update')
+  AND s.person_id IN (SELECT new_person_id FROM ingest_stage)
+ORDER BY s.person_id, s.ord
 """
 
 UPSERT_RECORDS = """
@@ -123,15 +175,27 @@ WITH upserted AS (
     INSERT INTO source_record AS r (
         programme_id, source_id, person_id, link_method, link_score, version, payload_hash,
         national_id_digest, national_id_masked, given_name, family_name, birth_date, sex,
-        region, municipality, mother_name, retracted)
-    SELECT :programme_id, source_id, person_id, method, NULL, 1, payload_hash, nid_digest,
+        region, municipality, mother_name, retracted, link_weights, link_model_id)
+    SELECT :programme_id, source_id, person_id, method, score, 1, payload_hash, nid_digest,
            nid_masked, given_name, family_name, birth_date, sex, region, municipality,
-           mother_name, false
+           mother_name, false, explanation, model_id
     FROM ingest_stage WHERE action IN ('create', 'update')
     ORDER BY source_id
     ON CONFLICT (programme_id, source_id) DO UPDATE SET
         person_id = EXCLUDED.person_id, link_method = EXCLUDED.link_method,
-        link_score = EXCLUDED.link_score, version = r.version + 1,
+        link_score = CASE WHEN EXCLUDED.person_id = r.person_id
+                           AND EXCLUDED.link_method = r.link_method
+                          THEN COALESCE(EXCLUDED.link_score, r.link_score)
+                          ELSE EXCLUDED.link_score END,
+        link_weights = CASE WHEN EXCLUDED.person_id = r.person_id
+                             AND EXCLUDED.link_method = r.link_method
+                            THEN COALESCE(EXCLUDED.link_weights, r.link_weights)
+                            ELSE EXCLUDED.link_weights END,
+        link_model_id = CASE WHEN EXCLUDED.person_id = r.person_id
+                              AND EXCLUDED.link_method = r.link_method
+                             THEN COALESCE(EXCLUDED.link_model_id, r.link_model_id)
+                             ELSE EXCLUDED.link_model_id END,
+        version = r.version + 1,
         payload_hash = EXCLUDED.payload_hash, national_id_digest = EXCLUDED.national_id_digest,
         national_id_masked = EXCLUDED.national_id_masked, given_name = EXCLUDED.given_name,
         family_name = EXCLUDED.family_name, birth_date = EXCLUDED.birth_date,
@@ -179,48 +243,64 @@ FROM ingest_stage WHERE action IN ('create', 'update')
 LOCK_TOUCHED_PERSONS = """
 SELECT p.id FROM person p
 WHERE p.id IN (SELECT person_id FROM ingest_stage
-               WHERE action <> 'unchanged' AND NOT (action = 'create' AND method = 'new')
+               WHERE action <> 'unchanged' AND method <> 'new'
                UNION SELECT existing_person FROM ingest_stage WHERE action <> 'unchanged')
 ORDER BY p.id FOR NO KEY UPDATE
 """
 
-REFRESH_GOLDEN_RECORDS = """
-UPDATE person p
-SET given_name = b.given_name, family_name = b.family_name, birth_date = b.birth_date,
-    sex = b.sex, region = b.region, municipality = b.municipality,
-    mother_name = b.mother_name, updated_at = now()
-FROM (
-    SELECT DISTINCT ON (r.person_id) r.person_id, r.given_name, r.family_name, r.birth_date,
-           r.sex, r.region, r.municipality, r.mother_name
-    FROM source_record r JOIN programme g ON g.id = r.programme_id
-    WHERE r.person_id IN (SELECT person_id FROM ingest_stage
-                          WHERE action <> 'unchanged' AND NOT (action = 'create' AND method = 'new')
-                          UNION SELECT existing_person FROM ingest_stage
-                          WHERE action <> 'unchanged')
-      AND NOT r.retracted
-    ORDER BY r.person_id, g.trust_rank DESC, r.updated_at DESC, r.id DESC
-) b
-WHERE p.id = b.person_id
-"""
+REFRESH_GOLDEN_RECORDS = refresh_sql(
+    "SELECT person_id FROM ingest_stage WHERE action <> 'unchanged' AND method <> 'new' "
+    "UNION SELECT existing_person FROM ingest_stage WHERE action <> 'unchanged'"
+)
 
 OUTCOMES = """
-SELECT ord, action, person_id, method FROM ingest_stage ORDER BY ord
+SELECT ord, action, person_id, method, score, review FROM ingest_stage ORDER BY ord
 """
 
-#: The resolution, in order; each step is one set-based statement over the stage.
-RESOLVE_STEPS = (
-    MATCH_EXISTING,
-    CLASSIFY,
+#: Keys follow the record: replaced on update, dropped on retraction.
+DELETE_KEYS = """
+DELETE FROM blocking_key b USING ingest_stage s
+WHERE s.action IN ('update', 'retract') AND b.source_record_id = s.record_id
+"""
+
+INSERT_KEYS = """
+INSERT INTO blocking_key (key, source_record_id)
+SELECT DISTINCT k.key, s.record_id
+FROM key_stage k JOIN ingest_stage s ON s.ord = k.ord
+WHERE s.action IN ('create', 'update')
+ON CONFLICT DO NOTHING
+"""
+
+INSERT_REVIEWS = """
+INSERT INTO match_candidate (source_record_id, candidate_person_id, candidate_record_id, reason,
+                             score, weights, model_id)
+SELECT s.record_id, q.person_id, COALESCE(q.candidate_record_id, c.record_id), q.reason, q.score,
+       q.explanation, s.model_id
+FROM review_stage q
+JOIN ingest_stage s ON s.ord = q.ord
+JOIN person p ON p.id = q.person_id
+LEFT JOIN ingest_stage c ON c.ord = q.candidate_ord
+WHERE s.record_id IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
+
+#: Before matching: classify, and link what a known national ID resolves.
+BEFORE_MATCHING = (MATCH_EXISTING, CLASSIFY, LINK_BY_NATIONAL_ID, KEEP_LINK)
+
+#: After matching: claim new IDs, persist records, versions, episodes, keys and reviews.
+AFTER_MATCHING = (
     CLAIM_NATIONAL_IDS,
     LINK_BY_NATIONAL_ID,
     LINK_WITHOUT_ID,
-    KEEP_LINK,
     CREATE_PERSONS,
     UPSERT_RECORDS,
     RETRACT_RECORDS,
     INSERT_VERSIONS,
     SUPERSEDE_ENROLMENTS,
     INSERT_ENROLMENTS,
+    DELETE_KEYS,
+    INSERT_KEYS,
+    INSERT_REVIEWS,
     LOCK_TOUCHED_PERSONS,
     REFRESH_GOLDEN_RECORDS,
 )

@@ -12,16 +12,29 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from linkage.blocking import blocking_keys
 from registry.errors import Conflict, PayloadTooLarge
 from registry.identity.national_id import SCHEMES
 from registry.ingest import queries
 from registry.ingest.models import FeedBatch
+from registry.ingest.probabilistic import resolve_probabilistically
 from registry.ingest.validation import Issue, RuleSet, ValidRecord, validate_record
 from registry.programmes.models import Programme
 from registry.settings import Settings
 
 #: Advisory-lock namespace for "one batch at a time per programme".
 INGEST_LOCK_SPACE = zlib.crc32(b"registry.ingest") & 0x7FFFFFFF
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one valid record: action, person, link method, score, review."""
+
+    action: str
+    person_id: str | None
+    method: str | None
+    score: float | None
+    review: bool
 
 
 @dataclass(frozen=True)
@@ -169,8 +182,8 @@ def _resolve_and_store(
     feed_batch_id: int,
     valid: dict[int, ValidRecord],
     settings: Settings,
-) -> dict[int, tuple[str, str | None, str | None]]:
-    """Stage the valid records and run the set-based resolution; (action, person, method)."""
+) -> dict[int, Outcome]:
+    """Stage the valid records and run the set-based resolution; one outcome per record."""
     if not valid:
         return {}
     params = {
@@ -181,20 +194,52 @@ def _resolve_and_store(
     }
     session.execute(text(queries.LOCK_PROGRAMME), params)
     session.execute(text(queries.CREATE_STAGE))
+    session.execute(text(queries.CREATE_SIDE_STAGES))
     session.execute(text(queries.FILL_STAGE), {"rows": _stage_rows(valid)})
-    for step in queries.RESOLVE_STEPS:
+    session.execute(text(queries.FILL_KEYS), {"rows": _key_rows(valid)})
+    for step in queries.BEFORE_MATCHING:
+        session.execute(text(step), params)
+    resolve_probabilistically(session, settings)
+    for step in queries.AFTER_MATCHING:
         session.execute(text(step), params)
     rows = session.execute(text(queries.OUTCOMES)).all()
     return {
-        int(r.ord): (r.action, str(r.person_id) if r.person_id else None, r.method) for r in rows
+        int(r.ord): Outcome(
+            r.action,
+            str(r.person_id) if r.person_id else None,
+            r.method,
+            None if r.score is None else round(float(r.score), 3),
+            bool(r.review),
+        )
+        for r in rows
     }
+
+
+def _key_rows(valid: dict[int, ValidRecord]) -> str:
+    """The blocking keys of the batch's live records, as one JSON document for FILL_KEYS."""
+    rows = [
+        {"ord": ord_, "key": key}
+        for ord_, r in valid.items()
+        if not r.retracted
+        for key in blocking_keys(
+            {
+                "given_name": r.given_name,
+                "family_name": r.family_name,
+                "birth_date": r.birth_date,
+                "region": r.region,
+                "municipality": r.municipality,
+                "mother_name": r.mother_name,
+            }
+        )
+    ]
+    return json.dumps(rows, ensure_ascii=False)
 
 
 _STATUS = {"unchanged": "unchanged", "retract": "retracted"}
 
 
-def _result(source_id: str, outcome: tuple[str, str | None, str | None]) -> dict[str, Any]:
-    action, person_id, method = outcome
+def _result(source_id: str, outcome: Outcome) -> dict[str, Any]:
+    action, person_id, method = outcome.action, outcome.person_id, outcome.method
     if action == "unknown":
         return {
             "source_id": source_id,
@@ -212,12 +257,14 @@ def _result(source_id: str, outcome: tuple[str, str | None, str | None]) -> dict
     )
     if action == "update" and method == "new":
         status = "linked"
+    if outcome.review and action == "create":
+        status = "review"
     return {
         "source_id": source_id,
         "status": status,
         "person_id": person_id,
         "method": method,
-        "score": None,
+        "score": outcome.score,
     }
 
 
@@ -227,7 +274,7 @@ def _answer(
     checked: list[Checked],
     valid: dict[int, ValidRecord],
     rejected: dict[int, list[Issue]],
-    outcomes: dict[int, tuple[str, str | None, str | None]],
+    outcomes: dict[int, Outcome],
 ) -> dict[str, Any]:
     """The batch answer of API.md, results in the order the records came."""
     results: list[dict[str, Any]] = []

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from tests.api.conftest import Setup
-from tests.factories import bearer, record
-
-
-def push(
-    client: TestClient, token: str, programme: str, batch_id: str, records: list[dict[str, Any]]
-) -> Any:
-    return client.post(
-        f"/api/v1/programmes/{programme}/batches",
-        json={"batch_id": batch_id, "records": records},
-        headers=bearer(token),
-    )
+from tests.factories import bearer, push, record
 
 
 def count(engine: Engine, table: str) -> int:
@@ -181,7 +169,15 @@ def test_invalid_national_id_is_a_warning_and_not_used_for_linking(
         "b1",
         [
             record("A", national_id="3213404916"),
-            record("B", national_id="3213404916"),
+            record(
+                "B",
+                national_id="3213404916",
+                given_name="Mohammed",
+                family_name="Yilmaz",
+                birth_date="1977-11-02",
+                sex="M",
+                mother_name="Ayse Yilmaz",
+            ),
         ],
     ).json()
     a, b = first["results"]

@@ -1,0 +1,1 @@
+"""Probabilistic matching in the registry: blocking keys, models, review queue, link history."""

@@ -1,0 +1,101 @@
+"""Score a batch's records against registry records and against each other, with reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from linkage.blocking import candidate_pairs, keys_frame
+from linkage.compare import PERSON_CONFIG
+from linkage.model import FSModel
+from linkage.pipeline import score_pairs
+
+#: The person fields the engine compares, as stored on source_record and the ingest stage.
+PERSON_FIELDS = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex",
+    "region",
+    "municipality",
+    "mother_name",
+)
+
+_LABELS = {spec.name: spec.level_labels() for spec in PERSON_CONFIG.fields}
+_EXTERNAL_COLUMNS = ["ord", "record_id", "person_id", "person_has_id", "score", "decision"]
+_INTERNAL_COLUMNS = ["ord_l", "ord_r", "score", "decision"]
+
+
+def block_keys(records: pd.DataFrame) -> pd.DataFrame:
+    """(key, id) rows of every record in a frame indexed by id (the blocking_key rows)."""
+    return keys_frame(records.to_dict("records"), records.index)
+
+
+def score_external(
+    batch: pd.DataFrame, candidates: pd.DataFrame, pairs: pd.DataFrame, model: FSModel
+) -> pd.DataFrame:
+    """Batch record (index ord) vs registry record (index record_id), for pairs (ord, record_id)."""
+    if not len(pairs):
+        return _empty(_EXTERNAL_COLUMNS)
+    index = pd.MultiIndex.from_arrays(
+        [pairs["ord"].to_numpy(), pairs["record_id"].to_numpy()], names=["ord", "record_id"]
+    )
+    scored = score_pairs(index, batch, candidates, model, normalised=True)
+    out = _with_explanations(scored)
+    out["ord"] = index.get_level_values(0)
+    out["record_id"] = index.get_level_values(1)
+    record_ids = out["record_id"].to_numpy()
+    out["person_id"] = candidates.loc[record_ids, "person_id"].to_numpy()
+    out["person_has_id"] = candidates.loc[record_ids, "person_has_id"].to_numpy()
+    return out.reset_index(drop=True)
+
+
+def score_internal(
+    batch: pd.DataFrame, keys: pd.DataFrame, model: FSModel, max_block: int
+) -> pd.DataFrame:
+    """Pairs of batch records sharing a blocking key (keys: key, id=ord), scored."""
+    if len(batch) < 2 or not len(keys):
+        return _empty(_INTERNAL_COLUMNS)
+    pairs = candidate_pairs(keys, max_block=max_block)
+    if not len(pairs):
+        return _empty(_INTERNAL_COLUMNS)
+    scored = score_pairs(pairs, batch, None, model, normalised=True)
+    out = _with_explanations(scored)
+    out["ord_l"] = pairs.get_level_values(0)
+    out["ord_r"] = pairs.get_level_values(1)
+    return out.reset_index(drop=True)
+
+
+def explanation_of(row: pd.Series) -> dict[str, Any]:
+    """Per-field level and weight of one scored pair, with its probability and any veto."""
+    fields = {
+        name: {
+            "level": None if int(row[name]) < 0 else _LABELS[name][int(row[name])],
+            "weight": round(float(row["w_" + name]), 3),
+        }
+        for name in _LABELS
+    }
+    return {
+        "fields": fields,
+        "probability": round(float(row["probability"]), 6),
+        "veto": row["veto"] or None,
+    }
+
+
+def _with_explanations(scored: pd.DataFrame) -> pd.DataFrame:
+    """Score and decision per pair; an explanation only where the pair could link."""
+    out = pd.DataFrame(
+        {"score": scored["score"].to_numpy(), "decision": scored["decision"].to_numpy()}
+    )
+    linking = np.flatnonzero(scored["decision"].isin(("link", "review")).to_numpy())
+    explanations: list[Any] = [None] * len(scored)
+    for i in linking:
+        explanations[i] = explanation_of(scored.iloc[i])
+    out["explanation"] = explanations
+    return out
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: [] for c in [*columns, "explanation"]})

@@ -1,0 +1,50 @@
+"""Survivorship: each golden-record field from the most trusted, most recent record that has it."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+GOLDEN_FIELDS = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex",
+    "region",
+    "municipality",
+    "mother_name",
+)
+
+_PICK = ",\n    ".join(
+    f"(array_agg(r.{f} ORDER BY g.trust_rank DESC, r.updated_at DESC, r.id DESC)"
+    f" FILTER (WHERE r.{f} IS NOT NULL))[1] AS {f}"
+    for f in GOLDEN_FIELDS
+)
+_SET = ", ".join(f"{f} = b.{f}" for f in GOLDEN_FIELDS)
+
+
+def refresh_sql(persons: str) -> str:
+    """UPDATE of the golden records of the persons selected by a (fixed, trusted) SQL fragment.
+
+    Rules, per field: the most trusted programme (trust_rank) first, then the most recently
+    updated record, skipping records where the field is missing (most complete wins over empty).
+    """
+    return f"""
+UPDATE person p SET {_SET}, updated_at = now()
+FROM (
+    SELECT r.person_id,
+    {_PICK}
+    FROM source_record r JOIN programme g ON g.id = r.programme_id
+    WHERE r.person_id IN ({persons}) AND NOT r.retracted
+    GROUP BY r.person_id
+) b
+WHERE p.id = b.person_id
+"""
+
+
+def refresh_golden_records(session: Session, person_ids: list[str]) -> None:
+    """Recompute the golden records of these persons from their source records."""
+    if person_ids:
+        session.execute(
+            text(refresh_sql("SELECT unnest(CAST(:ids AS uuid[]))")), {"ids": person_ids}
+        )
