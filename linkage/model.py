@@ -335,4 +335,36 @@ def default_model(config: CompareConfig = PERSON_CONFIG, prior: float = 0.05) ->
             m, u = np.asarray(mu[0]), np.asarray(mu[1])
             f = FieldModel(f.name, f.labels, m / m.sum(), u / u.sum())
         fields.append(f)
-    return FSModel(fields=fields, prior=prior, meta={"source": "default"})
+    # Uncalibrated m/u: demand more evidence than a trained model needs (its own thresholds).
+    return FSModel(fields=fields, prior=prior, upper=12.0, lower=10.0, meta={"source": "default"})
+
+
+def _level_frequencies(comparison: pd.DataFrame, f: FieldModel, smoothing: float) -> np.ndarray:
+    """Share of pairs at each level of one field (missing ignored), additively smoothed."""
+    levels = comparison[f.name].to_numpy(dtype=np.int16)
+    counts = np.bincount(levels[levels >= 0], minlength=len(f.m)).astype(float) + smoothing
+    return counts / counts.sum()
+
+
+def with_m_from_matches(model: FSModel, matches: pd.DataFrame, smoothing: float = 0.5) -> FSModel:
+    """m from the comparison levels of pairs known to match (e.g. confirmed by national ID)."""
+    fields = [
+        FieldModel(f.name, f.labels, _level_frequencies(matches, f, smoothing), f.u, f.tf_u, f.tf)
+        for f in model.fields
+    ]
+    meta = {**model.meta, "m_pairs": len(matches)}
+    return FSModel(fields, model.prior, model.upper, model.lower, list(model.vetoes), meta)
+
+
+def with_u_from_random(
+    model: FSModel, random_pairs: pd.DataFrame, smoothing: float = 0.5
+) -> FSModel:
+    """u from the comparison levels of random record pairs (almost all non-matches)."""
+    fields = [
+        FieldModel(
+            f.name, f.labels, f.m, _level_frequencies(random_pairs, f, smoothing), f.tf_u, f.tf
+        )
+        for f in model.fields
+    ]
+    meta = {**model.meta, "u_pairs": len(random_pairs)}
+    return FSModel(fields, model.prior, model.upper, model.lower, list(model.vetoes), meta)

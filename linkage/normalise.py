@@ -137,7 +137,12 @@ def phonetic(value: str | None) -> str:
 
 def phonetic_tokens(value: str | None) -> list[str]:
     """Phonetic keys of each part of a name, in order."""
-    return [p for p in (phonetic(t) for t in name_tokens(value)) if p]
+    return list(_phonetic_tokens(value))
+
+
+@lru_cache(maxsize=262_144)
+def _phonetic_tokens(value: str | None) -> tuple[str, ...]:
+    return tuple(p for p in (phonetic(t) for t in name_tokens(value)) if p)
 
 
 def date_parts(value: Any) -> tuple[int, int, int] | None:

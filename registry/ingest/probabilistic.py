@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 import pandas as pd
@@ -79,16 +79,22 @@ def resolve_probabilistically(session: Session, settings: Settings) -> dict[str,
     assignments, reviews = assign(batch, external, internal)
     session.execute(
         text(queries.APPLY_ASSIGNMENTS),
-        {"rows": json.dumps([asdict(a) for a in assignments]), "model_id": model_id},
+        {"rows": _json_rows(assignments), "model_id": model_id},
     )
     if reviews:
-        session.execute(
-            text(queries.STAGE_REVIEWS), {"rows": json.dumps([asdict(r) for r in reviews])}
-        )
+        session.execute(text(queries.STAGE_REVIEWS), {"rows": _json_rows(reviews)})
     counts: dict[str, int] = {"review": len(reviews)}
     for a in assignments:
         counts[a.method] = counts.get(a.method, 0) + 1
     return counts
+
+
+def _json_rows(items: list[Any]) -> str:
+    """Dataclass rows as one JSON document (shallow: explanations are JSON already)."""
+    if not items:
+        return "[]"
+    names = [f.name for f in fields(items[0])]
+    return json.dumps([{n: getattr(item, n) for n in names} for item in items])
 
 
 def _candidates(session: Session, pairs: pd.DataFrame) -> pd.DataFrame:

@@ -76,6 +76,9 @@ FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
     start_date date, end_date date, amount numeric, payload jsonb, payload_hash text)
 """
 
+#: Temp tables have no statistics until analysed; without them the joins plan badly.
+ANALYZE_STAGES = "ANALYZE ingest_stage, key_stage"
+
 INSERT_ISSUES = """
 INSERT INTO feed_error (feed_batch_id, programme_id, source_id, severity, field, code, message)
 SELECT :feed_batch_id, :programme_id, source_id, severity, field, code, message

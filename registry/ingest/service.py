@@ -197,6 +197,7 @@ def _resolve_and_store(
     session.execute(text(queries.CREATE_SIDE_STAGES))
     session.execute(text(queries.FILL_STAGE), {"rows": _stage_rows(valid)})
     session.execute(text(queries.FILL_KEYS), {"rows": _key_rows(valid)})
+    session.execute(text(queries.ANALYZE_STAGES))
     for step in queries.BEFORE_MATCHING:
         session.execute(text(step), params)
     resolve_probabilistically(session, settings)

@@ -66,10 +66,11 @@ def assign(
     best, reviews = _best_external(external, has_nid)
     edges = internal[internal["decision"].isin(LINKING)] if len(internal) else internal
     components = _components(batch.index, best, edges)
+    strongest = _strongest_edges(edges)
     assignments: list[Assignment] = []
     for members in components.values():
         if _consistent(members, best, batch):
-            assignments.extend(_assign_together(members, best, edges, batch))
+            assignments.extend(_assign_together(members, best, strongest, batch))
         else:
             placed = _assign_apart(members, best, batch)
             assignments.extend(placed)
@@ -82,7 +83,7 @@ def assign(
             float(a.score or 0.0),
             a.explanation or {},
             candidate_record_id=best[a.ord].record_id if a.ord in best else None,
-            candidate_ord=None if a.ord in best else _partner(a.ord, edges),
+            candidate_ord=None if a.ord in best else strongest[a.ord].partner_ord,
         )
         for a in assignments
         if a.review
@@ -159,7 +160,10 @@ def _consistent(members: list[int], best: dict[int, _Attachment], batch: pd.Data
 
 
 def _assign_together(
-    members: list[int], best: dict[int, _Attachment], edges: pd.DataFrame, batch: pd.DataFrame
+    members: list[int],
+    best: dict[int, _Attachment],
+    strongest: dict[int, _Attachment],
+    batch: pd.DataFrame,
 ) -> list[Assignment]:
     """The whole group joins its one existing person, or becomes one new person."""
     persons = {best[o].person_id for o in members if o in best}
@@ -170,7 +174,7 @@ def _assign_together(
         if not persons and o == root:
             out.append(Assignment(o, target, "new"))
             continue
-        attachment = best.get(o) or _strongest_edge(o, members, edges)
+        attachment = best.get(o) or strongest[o]
         out.append(
             Assignment(
                 o,
@@ -222,22 +226,16 @@ def _batch_conflicts(
     ]
 
 
-def _strongest_edge(ord_: int, members: list[int], edges: pd.DataFrame) -> _Attachment:
-    """The highest-scoring batch link of a record, as its attachment to the group."""
-    mine = edges[(edges["ord_l"] == ord_) | (edges["ord_r"] == ord_)]
-    top = mine.loc[mine["score"].idxmax()]
-    partner = int(top["ord_r"]) if int(top["ord_l"]) == ord_ else int(top["ord_l"])
-    return _Attachment(
-        "", float(top["score"]), str(top["decision"]), top["explanation"], partner_ord=partner
-    )
-
-
-def _partner(ord_: int, edges: pd.DataFrame) -> int | None:
-    """The batch record a record was linked to by its strongest batch link."""
+def _strongest_edges(edges: pd.DataFrame) -> dict[int, _Attachment]:
+    """Per batch record, its highest-scoring batch link (partner and score)."""
+    out: dict[int, _Attachment] = {}
     if not len(edges):
-        return None
-    mine = edges[(edges["ord_l"] == ord_) | (edges["ord_r"] == ord_)]
-    if not len(mine):
-        return None
-    top = mine.loc[mine["score"].idxmax()]
-    return int(top["ord_r"]) if int(top["ord_l"]) == ord_ else int(top["ord_l"])
+        return out
+    ranked = edges.sort_values("score", ascending=False)
+    for e in ranked.itertuples(index=False):
+        for me, other in ((int(e.ord_l), int(e.ord_r)), (int(e.ord_r), int(e.ord_l))):
+            if me not in out:
+                out[me] = _Attachment(
+                    "", float(e.score), str(e.decision), e.explanation, partner_ord=other
+                )
+    return out

