@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from registry.errors import RegistryError
+from registry.matching_cli import linkage_app
 from registry.settings import get_settings
 
 app = typer.Typer(help="Integrated social registry.", no_args_is_help=True)
@@ -18,6 +19,7 @@ app.add_typer(db_app, name="db")
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(linkage_app, name="linkage")
 
 
 def _ready_engine():  # type: ignore[no-untyped-def]

@@ -1,0 +1,77 @@
+"""`registry linkage train|relink`: re-estimate the model, re-score the whole registry."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+linkage_app = typer.Typer(help="Probabilistic linkage: model training and relinking.")
+
+
+@linkage_app.command("train")
+def train(
+    activate: Annotated[bool, typer.Option(help="Make the new model the active one.")] = True,
+) -> None:
+    """Estimate m/u from the registry and store a new model version.
+
+    Example: registry linkage train
+    """
+    from registry.cli import _ready_engine
+    from registry.db import transaction
+    from registry.matching.training import train_and_store
+
+    with transaction(_ready_engine()) as session:
+        try:
+            result = train_and_store(session, actor="cli:linkage-train", activate=activate)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+    model = result.model
+    typer.echo(
+        f"model {result.model_id} ({result.method}; {result.records} records, "
+        f"{result.id_pairs} ID-confirmed pairs, {result.random_pairs} random pairs); "
+        f"thresholds link >= {model.upper:g}, review >= {model.lower:g}"
+        + ("; active" if activate else "")
+    )
+    for f in model.fields:
+        typer.echo(f"  {f.name:<13} weights " + " ".join(f"{w:+.1f}" for w in f.weights()))
+
+
+@linkage_app.command("relink")
+def relink(
+    apply: Annotated[bool, typer.Option(help="Apply the changes (default: report only).")] = False,
+) -> None:
+    """Re-score every record with the active model; report, and with --apply, relink.
+
+    Example: registry linkage relink            (dry run: what would change)
+             registry linkage relink --apply
+    """
+    from tqdm import tqdm
+
+    from registry.cli import _ready_engine
+    from registry.db import transaction
+    from registry.matching.relink import apply_relink, plan_relink
+    from registry.matching.store import active_model
+    from registry.settings import get_settings
+
+    with transaction(_ready_engine()) as session:
+        model_id, model = active_model(session)
+        bar = tqdm(total=0, unit="pairs", desc="scoring", disable=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        plan = plan_relink(
+            session, model, max_block=get_settings().linkage_max_block, progress=progress
+        )
+        bar.close()
+        typer.echo(json.dumps(plan.summary(), indent=2))
+        if not apply:
+            typer.echo("dry run: nothing changed (use --apply)")
+            return
+        apply_relink(session, plan, actor="cli:linkage-relink", model_id=model_id)
+    typer.echo(f"applied: {len(plan.moves)} records moved, {len(plan.reviews)} reviews queued")
