@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from api.errors import install_error_handlers
-from api.routers import admin, audit, auth, feeds, health, overview, persons
+from api.routers import admin, audit, auth, feeds, health, identity, overview, persons, review
 from registry.db import session_factory
 from registry.settings import Settings
 
@@ -29,6 +29,8 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         audit.router,
         feeds.router,
         persons.router,
+        identity.router,
+        review.router,
         overview.router,
     ):
         app.include_router(router)

@@ -284,6 +284,7 @@ JOIN ingest_stage s ON s.ord = q.ord
 JOIN person p ON p.id = q.person_id
 LEFT JOIN ingest_stage c ON c.ord = q.candidate_ord
 WHERE s.record_id IS NOT NULL
+  AND (q.reason = 'uncertain' OR s.person_id <> q.person_id)
 ON CONFLICT DO NOTHING
 """
 

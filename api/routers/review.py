@@ -1,0 +1,77 @@
+"""Linkage review queue and links export (role steward; export also admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from api.authz import allow
+from api.deps import AuditDep, PrincipalDep, SessionDep
+from registry.audit.service import record_event
+from registry.matching.stewardship import decide_review, export_links, list_reviews
+
+router = APIRouter(prefix="/api/v1", tags=["linkage review"])
+
+
+class DecisionIn(BaseModel):
+    decision: Literal["match", "non_match"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+@router.get("/review", dependencies=[allow("steward", scope="region")])
+def read_review_queue(
+    session: SessionDep,
+    principal: PrincipalDep,
+    audit: AuditDep,
+    status: Literal["pending", "match", "non_match", "superseded"] = "pending",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Candidate pairs with score, per-field comparison and weights (oldest first)."""
+    page = list_reviews(session, principal, status=status, limit=limit, after=cursor)
+    records = [
+        f"{side['programme']}:{side['source_id']}"
+        for item in page["items"]
+        for side in (item["record"], item["candidate"])
+        if side.get("source_id")
+    ]
+    persons = [item["candidate"]["person_id"] for item in page["items"]]
+    record_event(session, audit, "review.read", person_ids=persons, record_ids=records)
+    return page
+
+
+@router.post("/review/{review_id}/decision", dependencies=[allow("steward", scope="region")])
+def post_review_decision(
+    review_id: int,
+    body: DecisionIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    audit: AuditDep,
+) -> dict[str, Any]:
+    """Settle a review item: match (join the person) or non_match (never proposed again)."""
+    answer = decide_review(session, principal, review_id, decision=body.decision, note=body.note)
+    record_event(
+        session,
+        audit,
+        "review.decision",
+        person_ids=[answer["person_id"]],
+        detail={"review_id": review_id, "decision": body.decision},
+    )
+    return answer
+
+
+@router.get("/links/export", dependencies=[allow("steward", "admin", scope="region")])
+def get_links_export(
+    session: SessionDep, principal: PrincipalDep, audit: AuditDep
+) -> StreamingResponse:
+    """CSV programme,source_id,person_id,method,score of every live source record."""
+    lines = list(export_links(session, principal))
+    record_event(session, audit, "links.export", detail={"chunks": len(lines)})
+    return StreamingResponse(
+        iter(lines),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="links.csv"'},
+    )

@@ -1,0 +1,405 @@
+"""Steward work on identity: the review queue, decisions, merge, split, history, links export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from registry.access.principal import Principal
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.matching.identity import (
+    move_records,
+    new_person,
+    record_link_event,
+    refuse_split_identifiers,
+)
+from registry.matching.scoring import PERSON_FIELDS
+from registry.persons.scope import person_in_scope
+
+STEWARD = "steward"
+DECISIONS = ("match", "non_match")
+
+_RECORD = ", ".join(f"r.{f} AS r_{f}" for f in PERSON_FIELDS)
+_CANDIDATE = ", ".join(f"c.{f} AS c_{f}" for f in PERSON_FIELDS)
+_REVIEWS = f"""
+SELECT m.id, m.status, m.reason, m.score, m.weights, m.created_at, m.decided_by, m.decided_at,
+       m.note, m.candidate_person_id::text AS candidate_person_id,
+       g.code AS programme, r.source_id, r.person_id::text AS person_id, {_RECORD},
+       cg.code AS c_programme, c.source_id AS c_source_id, {_CANDIDATE}
+FROM match_candidate m
+JOIN source_record r ON r.id = m.source_record_id
+JOIN programme g ON g.id = r.programme_id
+LEFT JOIN source_record c ON c.id = m.candidate_record_id
+LEFT JOIN programme cg ON cg.id = c.programme_id
+WHERE m.status = :status AND m.id > :after
+  AND (:all OR r.region = ANY(:regions) OR c.region = ANY(:regions))
+ORDER BY m.id
+LIMIT :limit
+"""
+
+
+def _scope(principal: Principal) -> dict[str, Any]:
+    return {"all": principal.all_regions, "regions": sorted(principal.regions)}
+
+
+def list_reviews(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str = "pending",
+    limit: int = 50,
+    after: int = 0,
+) -> dict[str, Any]:
+    """Review items in the steward's regions, oldest first, with a field-by-field comparison."""
+    principal.require(STEWARD)
+    rows = (
+        session.execute(
+            text(_REVIEWS), {"status": status, "after": after, "limit": limit, **_scope(principal)}
+        )
+        .mappings()
+        .all()
+    )
+    items = [_review_view(row) for row in rows]
+    return {
+        "items": items,
+        "next_cursor": str(items[-1]["id"]) if len(items) == limit else None,
+    }
+
+
+def _review_view(row: Any) -> dict[str, Any]:
+    fields = (row["weights"] or {}).get("fields", {})
+    comparison = [
+        {
+            "field": f,
+            "record": _plain(row[f"r_{f}"]),
+            "candidate": _plain(row[f"c_{f}"]),
+            "level": fields.get(f, {}).get("level"),
+            "weight": fields.get(f, {}).get("weight"),
+        }
+        for f in PERSON_FIELDS
+    ]
+    return {
+        "id": row["id"],
+        "status": row["status"],
+        "reason": row["reason"],
+        "score": round(float(row["score"]), 3),
+        "probability": (row["weights"] or {}).get("probability"),
+        "veto": (row["weights"] or {}).get("veto"),
+        "record": {
+            "programme": row["programme"],
+            "source_id": row["source_id"],
+            "person_id": row["person_id"],
+        },
+        "candidate": {
+            "person_id": row["candidate_person_id"],
+            "programme": row["c_programme"],
+            "source_id": row["c_source_id"],
+        },
+        "comparison": comparison,
+        "created_at": row["created_at"].isoformat(),
+        "decided_by": row["decided_by"],
+        "decided_at": row["decided_at"].isoformat() if row["decided_at"] else None,
+        "note": row["note"],
+    }
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def decide_review(
+    session: Session,
+    principal: Principal,
+    review_id: int,
+    *,
+    decision: str,
+    note: str | None,
+) -> dict[str, Any]:
+    """Settle a review: 'match' joins the record to the person, 'non_match' keeps it apart."""
+    principal.require(STEWARD)
+    if decision not in DECISIONS:
+        raise InvalidInput("decision must be 'match' or 'non_match'")
+    item = (
+        session.execute(
+            text(
+                "SELECT m.id, m.status, m.source_record_id, m.candidate_person_id, r.person_id, "
+                "p.status AS candidate_status FROM match_candidate m "
+                "JOIN source_record r ON r.id = m.source_record_id "
+                "JOIN person p ON p.id = m.candidate_person_id "
+                "WHERE m.id = :id AND (:all OR r.region = ANY(:regions) OR EXISTS ("
+                "SELECT 1 FROM source_record c WHERE c.id = m.candidate_record_id "
+                "AND c.region = ANY(:regions))) FOR UPDATE OF m, r"
+            ),
+            {"id": review_id, **_scope(principal)},
+        )
+        .mappings()
+        .first()
+    )
+    if item is None:
+        raise NotFound("no such review item")
+    if item["status"] != "pending":
+        raise Conflict(f"review item {review_id} was already decided ({item['status']})")
+    if item["candidate_status"] != "active":
+        raise Conflict("the candidate person has since been merged; the item is out of date")
+    record_id = int(item["source_record_id"])
+    candidate: uuid.UUID = item["candidate_person_id"]
+    holder: uuid.UUID = item["person_id"]
+    if decision == "match":
+        person = _decide_match(session, record_id, holder, candidate)
+    else:
+        person = _decide_non_match(session, record_id, holder, candidate)
+    session.execute(
+        text(
+            "UPDATE match_candidate SET status = :status, decided_by = :actor, "
+            "decided_at = now(), note = :note WHERE id = :id"
+        ),
+        {"status": decision, "actor": principal.subject, "note": note, "id": review_id},
+    )
+    record_link_event(
+        session,
+        decision,
+        person_id=person,
+        other_person_id=candidate if person != candidate else holder,
+        record_ids=[record_id],
+        actor=principal.subject,
+        reason=note,
+        details={"review_id": review_id},
+    )
+    return {"id": review_id, "status": decision, "person_id": str(person)}
+
+
+def _decide_match(
+    session: Session, record_id: int, holder: uuid.UUID, candidate: uuid.UUID
+) -> uuid.UUID:
+    """Join the record to the candidate person; other open items for the record are settled."""
+    if holder != candidate:
+        refuse_split_identifiers(session, [record_id], holder)
+        move_records(session, [record_id], candidate)
+    else:
+        session.execute(
+            text("UPDATE source_record SET link_method = 'manual' WHERE id = :id"),
+            {"id": record_id},
+        )
+    session.execute(
+        text(
+            "UPDATE match_candidate SET status = 'superseded' "
+            "WHERE source_record_id = :id AND status = 'pending' AND candidate_person_id <> :p"
+        ),
+        {"id": record_id, "p": candidate},
+    )
+    return candidate
+
+
+def _decide_non_match(
+    session: Session, record_id: int, holder: uuid.UUID, candidate: uuid.UUID
+) -> uuid.UUID:
+    """Keep the record apart from the candidate; if it was linked provisionally, undo that."""
+    if holder != candidate:
+        return holder
+    refuse_split_identifiers(session, [record_id], holder)
+    person = new_person(session)
+    move_records(session, [record_id], person)
+    return person
+
+
+def merge_persons(
+    session: Session, principal: Principal, person_id: str, other_id: str, *, reason: str
+) -> dict[str, Any]:
+    """Merge `other` into `person`: records, episodes and IDs move; `other` points here."""
+    principal.require(STEWARD)
+    survivor = person_in_scope(session, principal, person_id)
+    other = person_in_scope(session, principal, other_id)
+    if survivor == other:
+        raise InvalidInput("a person cannot be merged with itself")
+    _lock_persons(session, [survivor, other])
+    holders = session.execute(
+        text("SELECT count(DISTINCT person_id) FROM person_identifier WHERE person_id IN (:a, :b)"),
+        {"a": survivor, "b": other},
+    ).scalar_one()
+    if holders == 2:
+        raise Conflict("both persons hold a national ID; merging them would join two IDs")
+    record_ids = _record_ids_of(session, other)
+    move_records(session, record_ids, survivor)
+    session.execute(
+        text(
+            "UPDATE person SET status = 'merged', merged_into = :s, updated_at = now() "
+            "WHERE id = :o"
+        ),
+        {"s": survivor, "o": other},
+    )
+    session.execute(
+        text(
+            "UPDATE match_candidate SET status = 'superseded' WHERE status = 'pending' "
+            "AND candidate_person_id = :o"
+        ),
+        {"o": other},
+    )
+    record_link_event(
+        session,
+        "merge",
+        person_id=survivor,
+        other_person_id=other,
+        record_ids=record_ids,
+        actor=principal.subject,
+        reason=reason,
+    )
+    return {"person_id": str(survivor), "merged": str(other), "records_moved": len(record_ids)}
+
+
+def split_person(
+    session: Session,
+    principal: Principal,
+    person_id: str,
+    source_records: list[dict[str, str]],
+    *,
+    reason: str,
+) -> dict[str, Any]:
+    """Move some of a person's records to a new person; the pair is remembered as a non-match."""
+    principal.require(STEWARD)
+    person = person_in_scope(session, principal, person_id)
+    _lock_persons(session, [person])
+    held = _record_ids_of(session, person, with_keys=True)
+    wanted = {(r.get("programme", ""), r.get("source_id", "")) for r in source_records}
+    unknown = wanted - set(held)
+    if unknown:
+        names = ", ".join(f"{p}/{s}" for p, s in sorted(unknown))
+        raise InvalidInput(f"not records of this person: {names}")
+    if not wanted or len(wanted) == len(held):
+        raise InvalidInput("split moves some, not all, of the person's source records")
+    record_ids = [held[k] for k in sorted(wanted)]
+    refuse_split_identifiers(session, record_ids, person)
+    split_off = new_person(session)
+    move_records(session, record_ids, split_off)
+    session.execute(
+        text(
+            "INSERT INTO match_candidate (source_record_id, candidate_person_id, reason, score, "
+            "weights, status, decided_by, decided_at, note) "
+            "SELECT id, :p, 'split', 0, '{}'::jsonb, 'non_match', :actor, now(), :reason "
+            "FROM unnest(CAST(:ids AS bigint[])) AS id"
+        ),
+        {"p": person, "actor": principal.subject, "reason": reason, "ids": record_ids},
+    )
+    record_link_event(
+        session,
+        "split",
+        person_id=person,
+        other_person_id=split_off,
+        record_ids=record_ids,
+        actor=principal.subject,
+        reason=reason,
+    )
+    return {"person_id": str(person), "new_person_id": str(split_off), "moved": len(record_ids)}
+
+
+def person_history(session: Session, principal: Principal, person_id: str) -> dict[str, Any]:
+    """Link events, merges, splits and every received version of the person's records."""
+    principal.require("oversight", STEWARD)
+    key = _any_person_in_scope(session, principal, person_id)
+    events = (
+        session.execute(
+            text(
+                "SELECT id, kind, person_id::text, other_person_id::text, source_record_ids, "
+                "actor, reason, details, occurred_at FROM link_event "
+                "WHERE person_id = :p OR other_person_id = :p ORDER BY id DESC"
+            ),
+            {"p": key},
+        )
+        .mappings()
+        .all()
+    )
+    versions = (
+        session.execute(
+            text(
+                "SELECT g.code AS programme, r.source_id, v.version, v.retracted, v.received_at, "
+                "b.batch_id FROM source_record r JOIN programme g ON g.id = r.programme_id "
+                "JOIN source_record_version v ON v.source_record_id = r.id "
+                "JOIN feed_batch b ON b.id = v.feed_batch_id "
+                "WHERE r.person_id = :p ORDER BY v.received_at DESC, v.id DESC"
+            ),
+            {"p": key},
+        )
+        .mappings()
+        .all()
+    )
+    status = session.execute(
+        text("SELECT status, merged_into::text FROM person WHERE id = :p"), {"p": key}
+    ).one()
+    return {
+        "person_id": str(key),
+        "status": status[0],
+        "merged_into": status[1],
+        "events": [{**dict(e), "occurred_at": e["occurred_at"].isoformat()} for e in events],
+        "versions": [{**dict(v), "received_at": v["received_at"].isoformat()} for v in versions],
+    }
+
+
+def export_links(session: Session, principal: Principal) -> Iterator[str]:
+    """CSV lines programme,source_id,person_id,method,score (stewards: their regions only)."""
+    principal.require(STEWARD, "admin")
+    everything = "admin" in principal.roles or principal.all_regions
+    result = session.execute(
+        text(
+            "SELECT g.code, r.source_id, r.person_id::text, r.link_method, r.link_score "
+            "FROM source_record r JOIN programme g ON g.id = r.programme_id "
+            "WHERE NOT r.retracted AND (:all OR r.region = ANY(:regions)) "
+            "ORDER BY g.code, r.source_id"
+        ).execution_options(yield_per=5000),
+        {"all": everything, "regions": sorted(principal.regions)},
+    )
+    yield "programme,source_id,person_id,method,score\r\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in result:
+        writer.writerow([*row[:4], "" if row[4] is None else f"{row[4]:.3f}"])
+        if buffer.tell() > 65536:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _lock_persons(session: Session, persons: list[uuid.UUID]) -> None:
+    session.execute(
+        text("SELECT id FROM person WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"),
+        {"ids": persons},
+    )
+
+
+def _record_ids_of(session: Session, person: uuid.UUID, with_keys: bool = False) -> Any:
+    rows = session.execute(
+        text(
+            "SELECT r.id, g.code, r.source_id FROM source_record r "
+            "JOIN programme g ON g.id = r.programme_id WHERE r.person_id = :p ORDER BY r.id"
+        ),
+        {"p": person},
+    ).all()
+    if with_keys:
+        return {(code, source_id): int(rid) for rid, code, source_id in rows}
+    return [int(rid) for rid, _, _ in rows]
+
+
+def _any_person_in_scope(session: Session, principal: Principal, person_id: str) -> uuid.UUID:
+    """Like person_in_scope, but a merged person's history is readable too."""
+    try:
+        key = uuid.UUID(str(person_id))
+    except ValueError as exc:
+        raise NotFound("no such person") from exc
+    found = session.execute(
+        text(
+            "SELECT 1 FROM person p WHERE p.id = :id AND (:all OR EXISTS ("
+            "SELECT 1 FROM source_record r JOIN link_event e ON r.id = ANY(e.source_record_ids) "
+            "WHERE (e.person_id = p.id OR e.other_person_id = p.id OR r.person_id = p.id) "
+            "AND r.region = ANY(:regions)) OR EXISTS (SELECT 1 FROM source_record r "
+            "WHERE r.person_id = p.id AND r.region = ANY(:regions)))"
+        ),
+        {"id": key, **_scope(principal)},
+    ).first()
+    if found is None:
+        raise NotFound("no such person")
+    return key
