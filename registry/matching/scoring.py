@@ -12,17 +12,6 @@ from linkage.compare import PERSON_CONFIG
 from linkage.model import FSModel
 from linkage.pipeline import score_pairs
 
-#: The person fields the engine compares, as stored on source_record and the ingest stage.
-PERSON_FIELDS = (
-    "given_name",
-    "family_name",
-    "birth_date",
-    "sex",
-    "region",
-    "municipality",
-    "mother_name",
-)
-
 _LABELS = {spec.name: spec.level_labels() for spec in PERSON_CONFIG.fields}
 _EXTERNAL_COLUMNS = ["ord", "record_id", "person_id", "person_has_id", "score", "decision"]
 _INTERNAL_COLUMNS = ["ord_l", "ord_r", "score", "decision"]

@@ -19,8 +19,8 @@ from registry.matching.identity import (
     record_link_event,
     refuse_split_identifiers,
 )
-from registry.matching.scoring import PERSON_FIELDS
-from registry.persons.scope import person_in_scope
+from registry.persons.golden import PERSON_FIELDS
+from registry.persons.scope import parse_person_id, person_in_scope
 
 STEWARD = "steward"
 DECISIONS = ("match", "non_match")
@@ -386,10 +386,7 @@ def _record_ids_of(session: Session, person: uuid.UUID, with_keys: bool = False)
 
 def _any_person_in_scope(session: Session, principal: Principal, person_id: str) -> uuid.UUID:
     """Like person_in_scope, but a merged person's history is readable too."""
-    try:
-        key = uuid.UUID(str(person_id))
-    except ValueError as exc:
-        raise NotFound("no such person") from exc
+    key = parse_person_id(person_id)
     found = session.execute(
         text(
             "SELECT 1 FROM person p WHERE p.id = :id AND (:all OR EXISTS ("

@@ -20,8 +20,8 @@ from linkage.model import (
     with_u_from_random,
 )
 from linkage.normalise import normalise_frame
-from registry.matching.scoring import PERSON_FIELDS
 from registry.matching.store import save_model
+from registry.persons.golden import PERSON_FIELDS
 
 #: Below this many ID-confirmed pairs, m is estimated by EM over blocked pairs instead.
 MIN_ID_PAIRS = 100

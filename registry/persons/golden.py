@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-GOLDEN_FIELDS = (
+#: The person fields a source record carries, matched on and kept on the golden record.
+PERSON_FIELDS = (
     "given_name",
     "family_name",
     "birth_date",
@@ -18,9 +19,9 @@ GOLDEN_FIELDS = (
 _PICK = ",\n    ".join(
     f"(array_agg(r.{f} ORDER BY g.trust_rank DESC, r.updated_at DESC, r.id DESC)"
     f" FILTER (WHERE r.{f} IS NOT NULL))[1] AS {f}"
-    for f in GOLDEN_FIELDS
+    for f in PERSON_FIELDS
 )
-_SET = ", ".join(f"{f} = b.{f}" for f in GOLDEN_FIELDS)
+_SET = ", ".join(f"{f} = b.{f}" for f in PERSON_FIELDS)
 
 
 def refresh_sql(persons: str) -> str:

@@ -13,10 +13,7 @@ from registry.errors import NotFound
 
 def person_in_scope(session: Session, principal: Principal, person_id: str) -> uuid.UUID:
     """The person's id if it exists, is active and has a record in the caller's regions; or 404."""
-    try:
-        key = uuid.UUID(str(person_id))
-    except ValueError as exc:
-        raise NotFound("no such person") from exc
+    key = parse_person_id(person_id)
     found = session.execute(
         text(
             "SELECT 1 FROM person p WHERE p.id = :id AND p.status = 'active' AND "
@@ -30,6 +27,9 @@ def person_in_scope(session: Session, principal: Principal, person_id: str) -> u
     return key
 
 
-def record_in_scope_sql(alias: str) -> str:
-    """SQL condition: the record `alias` is in the caller's regions (params :all, :regions)."""
-    return f"(:all OR {alias}.region = ANY(:regions))"
+def parse_person_id(person_id: str) -> uuid.UUID:
+    """A person id as sent by a caller; anything that is not one is simply not found."""
+    try:
+        return uuid.UUID(str(person_id))
+    except ValueError as exc:
+        raise NotFound("no such person") from exc

@@ -17,6 +17,15 @@ from registry.matching.training import train_and_store
 from tests.api.conftest import Setup
 from tests.factories import push, record
 
+#: Same person as record("A") on the evidence, but below the default model's review threshold.
+WEAK = {
+    "national_id": None,
+    "birth_date": "1940-08-07",
+    "mother_name": None,
+    "municipality": "101",
+    "region": "1081",
+}
+
 
 def scalar(engine: Engine, sql: str, **params: Any) -> Any:
     with engine.connect() as conn:
@@ -78,14 +87,7 @@ def test_relink_reports_then_joins_a_person_the_stricter_model_left_apart(
     client: TestClient, setup: Setup, engine: Engine
 ) -> None:
     first = push(client, setup.sel85, "SEL85", "b1", [record("A")]).json()["results"][0]
-    weak = record(
-        "B",
-        national_id=None,
-        birth_date="1940-08-07",
-        mother_name=None,
-        municipality="101",
-        region="1081",
-    )
+    weak = record("B", **WEAK)
     second = push(client, setup.sel85, "SEL85", "b2", [weak]).json()["results"][0]
     assert second["person_id"] != first["person_id"]
 
@@ -116,14 +118,7 @@ def test_relink_never_proposes_a_pair_a_steward_refused(
     client: TestClient, setup: Setup, engine: Engine
 ) -> None:
     push(client, setup.sel85, "SEL85", "b1", [record("A")])
-    weak = record(
-        "B",
-        national_id=None,
-        birth_date="1940-08-07",
-        mother_name=None,
-        municipality="101",
-        region="1081",
-    )
+    weak = record("B", **WEAK)
     second = push(client, setup.sel85, "SEL85", "b2", [weak]).json()["results"][0]
     assert second["status"] == "created"
     with engine.begin() as conn:
