@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
+from api.authz import install_refusal_audit
 from api.errors import install_error_handlers
-from api.routers import admin, audit, auth, feeds, health, identity, overview, persons, review
+from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, guard_request
+from api.routers import (
+    admin,
+    audit,
+    auth,
+    exclusivity,
+    feeds,
+    health,
+    identity,
+    metrics,
+    overview,
+    persons,
+    quality,
+    review,
+    subject,
+)
 from registry.db import session_factory
 from registry.settings import Settings
 
@@ -17,13 +33,18 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         title="Integrated social registry",
         version="1.0",
         description="Programme feeds resolved to persons: who receives what, with history.",
+        dependencies=[Depends(guard_request)],
     )
     app.state.engine = engine
     app.state.settings = settings
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
+    install_refusal_audit(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestContextMiddleware, max_url_bytes=settings.max_url_bytes)
     for router in (
         health.router,
+        metrics.router,
         auth.router,
         admin.router,
         audit.router,
@@ -31,7 +52,10 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         persons.router,
         identity.router,
         review.router,
+        subject.router,
         overview.router,
+        quality.router,
+        exclusivity.router,
     ):
         app.include_router(router)
     return app

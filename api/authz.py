@@ -13,13 +13,23 @@ the matrix test what a foreign-scope caller should get.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fastapi import Depends
-from fastapi.routing import APIRoute
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import PrincipalDep
+from api.deps import PrincipalDep, audit_context_for
+from api.errors import error_body
+from registry.access.models import ROLES
+from registry.access.principal import Principal
+from registry.access.service import LoginRefused, register_failure
+from registry.audit.service import record_event
+from registry.db import transaction
+from registry.errors import Forbidden, NotAuthenticated, RegistryError
 
 #: How the caller's scope restricts the route: not at all, by region, or by feed programme.
 Scope = Literal["none", "region", "programme"]
@@ -60,10 +70,95 @@ def public() -> Any:
     return Depends(no_check)
 
 
-def rule_of(route: APIRoute) -> Rule | None:
+def rule_of(route: Any) -> Rule | None:
     """The rule a route declared through allow() or public(), if any."""
     for dependency in route.dependant.dependencies:
         rule = getattr(dependency.call, "rule", None)
         if isinstance(rule, Rule):
             return rule
     return None
+
+
+@dataclass(frozen=True)
+class DeclaredRoute:
+    """One (method, full path) of the app with the rule it declared (None: undeclared)."""
+
+    method: str
+    path: str
+    route: APIRoute
+    rule: Rule | None
+
+
+def route_table(app: FastAPI) -> list[DeclaredRoute]:
+    """Every API route × method as served, with its declared rule (docs routes excluded)."""
+    table: list[DeclaredRoute] = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute):
+            continue
+        effective = context._effective_route if hasattr(context, "_effective_route") else route
+        rule = rule_of(effective) if hasattr(effective, "dependant") else rule_of(route)
+        for method in sorted(context.methods or route.methods or ()):
+            table.append(DeclaredRoute(method, str(context.path), route, rule))
+    return table
+
+
+#: Every role; routes any signed-in caller may use declare ``allow(*ANY_ROLE)``.
+ANY_ROLE = ROLES
+#: Every role held by people (not feed clients): self-service routes.
+ANY_PERSON_ROLE = tuple(r for r in ROLES if r != "feed")
+
+logger = logging.getLogger(__name__)
+
+
+def _write_refusal(request: Request, exc: RegistryError) -> None:
+    """Audit a refused request in its own transaction (the request's own one rolled back)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is not None:
+        actor, roles = principal.subject, tuple(principal.roles)
+    elif isinstance(exc, LoginRefused) and exc.subject:
+        actor, roles = exc.subject, ()
+    else:
+        claimed = getattr(request.state, "claimed_subject", None)
+        actor, roles = (f"claimed:{claimed}" if claimed else "anonymous"), ()
+    context = audit_context_for(request, actor[:200], roles)
+    route = request.scope.get("route")
+    template = getattr(route, "path", None) or "(unrouted)"
+    person = request.path_params.get("person_id")
+    with transaction(request.app.state.engine) as session:
+        if isinstance(exc, LoginRefused):
+            locked = register_failure(session, exc.throttle_key, request.app.state.settings)
+            record_event(
+                session,
+                context,
+                exc.action,
+                outcome="failure",
+                detail={"login": exc.throttle_key, "reason": exc.reason, "locked": locked},
+            )
+            return
+        record_event(
+            session,
+            context,
+            "access.refused",
+            outcome="unauthenticated" if exc.status_code == 401 else "forbidden",
+            person_ids=[str(person)[:64]] if person else [],
+            detail={"method": request.method, "route": template, "status": exc.status_code},
+        )
+
+
+def install_refusal_audit(app: FastAPI) -> None:
+    """Answer 401/403 as usual, after writing the refusal (and a failed sign-in) to the trail."""
+
+    async def refused(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RegistryError)
+        try:
+            await run_in_threadpool(_write_refusal, request, exc)
+        except Exception:  # the refusal stands even if the trail cannot be written
+            logger.exception("could not audit a refused request")
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(
+            error_body(exc.kind, exc.detail, exc.errors), exc.status_code, headers=headers
+        )
+
+    app.add_exception_handler(NotAuthenticated, refused)
+    app.add_exception_handler(Forbidden, refused)

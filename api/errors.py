@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry.errors import RegistryError
@@ -23,6 +23,7 @@ _HTTP_KINDS = {
     405: "MethodNotAllowed",
     409: "Conflict",
     413: "PayloadTooLarge",
+    414: "URITooLong",
     415: "UnsupportedMediaType",
     422: "ValidationError",
     503: "ServiceUnavailable",
@@ -44,8 +45,75 @@ def _field_path(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _json_error(error: dict[str, Any]) -> dict[str, Any]:
+    """A malformed body names the body and where the JSON parser stopped."""
+    location = tuple(error.get("loc", ()))
+    position = location[-1] if len(location) > 1 else "?"
+    reason = (error.get("ctx") or {}).get("error", "not valid JSON")
+    return {
+        "field": "body",
+        "code": "json_invalid",
+        "message": f"the body is not valid JSON: {reason} at character {position}",
+    }
+
+
+#: The one error document, as published in /openapi.json for every operation.
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string", "title": "Error kind"},
+        "detail": {"type": "string", "title": "Detail"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "code", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def publish_error_schema(app: FastAPI) -> None:
+    """Make /openapi.json tell the truth about errors: every operation may answer the shape.
+
+    FastAPI documents 422 as its own `HTTPValidationError` (a list under `detail`); ours is
+    `{"error", "detail", "errors"}`. Every operation also gets a `default` response with that
+    shape, so 401/403/404/409/413/503 are documented wherever they can happen.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Error"] = ERROR_SCHEMA
+        schemas["HTTPValidationError"] = ERROR_SCHEMA
+        error_response = {
+            "description": "Error: the one error shape",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    operation["responses"].setdefault("default", error_response)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that turn every failure into the one error shape."""
+    publish_error_schema(app)
 
     @app.exception_handler(RegistryError)
     async def registry_error(_: Request, exc: RegistryError) -> JSONResponse:
@@ -62,6 +130,8 @@ def install_error_handlers(app: FastAPI) -> None:
                 "code": e.get("type", "invalid"),
                 "message": e.get("msg", "invalid value"),
             }
+            if e.get("type") != "json_invalid"
+            else _json_error(e)
             for e in exc.errors()
         ]
         return JSONResponse(error_body("ValidationError", "the request is not valid", errors), 422)
@@ -72,11 +142,34 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(kind, str(exc.detail)), exc.status_code)
 
     @app.exception_handler(OperationalError)
-    async def database_down(_: Request, exc: OperationalError) -> JSONResponse:
+    @app.exception_handler(InterfaceError)
+    async def database_down(_: Request, exc: DBAPIError) -> JSONResponse:
         logger.error("database unavailable: %s", type(exc.orig).__name__)
         return JSONResponse(
-            error_body("ServiceUnavailable", "the database is not reachable; retry later"), 503
+            error_body("ServiceUnavailable", "the database is not reachable; retry later"),
+            503,
+            headers={"Retry-After": "5"},
         )
+
+    @app.exception_handler(DataError)
+    async def unstorable_value(_: Request, exc: DataError) -> JSONResponse:
+        # SQLSTATE class 22 (data exception): a value the database refuses, from the request
+        code = getattr(exc.orig, "pgcode", None)
+        logger.warning("database refused a value: SQLSTATE %s", code)
+        return JSONResponse(
+            error_body("ValidationError", "a value in the request cannot be stored"), 422
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return await database_down(request, exc)
+        logger.error(
+            "database error: %s (SQLSTATE %s)",
+            type(exc.orig).__name__,
+            getattr(exc.orig, "pgcode", None),
+        )
+        return JSONResponse(error_body("InternalError", "an unexpected error occurred"), 500)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

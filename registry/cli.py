@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from registry import backup_cli
 from registry.errors import RegistryError
 from registry.matching_cli import linkage_app
+from registry.export_cli import export_app
 from registry.settings import get_settings
 
 app = typer.Typer(help="Integrated social registry.", no_args_is_help=True)
@@ -20,6 +22,8 @@ audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(linkage_app, name="linkage")
+app.add_typer(export_app, name="export")
+backup_cli.register(app)
 
 
 def _ready_engine():  # type: ignore[no-untyped-def]
@@ -106,12 +110,18 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     demo: Annotated[bool, typer.Option(help="Load the demo programmes and feeds first.")] = False,
     workers: Annotated[int, typer.Option(help="Worker processes (use the cores).")] = 1,
+    graceful_seconds: Annotated[
+        int | None, typer.Option(help="On SIGTERM, wait this long for in-flight requests.")
+    ] = None,
 ) -> None:
     """Serve the HTTP API.  Example: registry serve --demo --port 8000"""
     import uvicorn
 
-    engine = _ready_engine()
+    from registry.logging import configure_logging, uvicorn_log_config
+
     settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    engine = _ready_engine()
     if demo:
         from registry.demo.loader import load_demo
 
@@ -123,7 +133,15 @@ def serve(
         os.environ["REGISTRY_JWT_SECRET"] = settings.secret("jwt_secret")
         os.environ["REGISTRY_NATIONAL_ID_KEY"] = settings.secret("national_id_key")
     # by import string: registry never imports api; in one process api.main reuses this engine
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="warning")
+    uvicorn.run(
+        "api.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=uvicorn_log_config(settings.log_level, settings.log_format),
+        access_log=False,  # ours logs route templates; uvicorn's would log query strings
+        timeout_graceful_shutdown=graceful_seconds or settings.shutdown_grace_seconds,
+    )
 
 
 def main() -> None:

@@ -27,13 +27,20 @@ def resolve_database_url(settings: Settings) -> str:
     return start_embedded(settings.data_dir)
 
 
-def make_engine(url: str, *, pool_size: int = 8) -> Engine:
-    """Create an engine with pre-ping so lost connections are replaced."""
+def make_engine(url: str, *, pool_size: int = 8, connect_timeout: int = 5) -> Engine:
+    """Create an engine with pre-ping so lost connections are replaced.
+
+    SQL parameters are hidden from error messages (they reach logs and hold personal data);
+    a connection attempt gives up after ``connect_timeout`` seconds, so a request answers 503
+    promptly while the database is away.
+    """
     return create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"connect_timeout": connect_timeout},
         future=True,
     )
 
@@ -42,7 +49,11 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
 def get_engine() -> Engine:
     """The process-wide engine, built from settings on first use."""
     settings = get_settings()
-    return make_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
+    return make_engine(
+        resolve_database_url(settings),
+        pool_size=settings.db_pool_size,
+        connect_timeout=settings.db_connect_timeout_seconds,
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

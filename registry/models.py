@@ -1,6 +1,6 @@
 """Every mapped model, imported in one place for Alembic's metadata."""
 
-from registry.access.models import ApiClient, AppUser, Role
+from registry.access.models import ApiClient, AppUser, LoginThrottle, Role
 from registry.audit.models import AuditEvent
 from registry.base import Base
 from registry.ingest.models import (
@@ -11,24 +11,38 @@ from registry.ingest.models import (
     SourceRecordVersion,
 )
 from registry.matching.models import BlockingKey, LinkageModel, LinkEvent, MatchCandidate
+from registry.overview.models import (
+    BatchActiveCount,
+    OverviewCombination,
+    OverviewDirty,
+    OverviewSpell,
+)
 from registry.persons.models import Person, PersonIdentifier
-from registry.programmes.models import Programme
+from registry.programmes.models import Programme, ProgrammeExclusion
+from registry.subject.models import PersonRectification
 
 __all__ = [
     "ApiClient",
     "AppUser",
     "AuditEvent",
     "Base",
+    "BatchActiveCount",
     "BlockingKey",
     "Enrolment",
     "FeedBatch",
     "FeedError",
     "LinkEvent",
     "LinkageModel",
+    "LoginThrottle",
     "MatchCandidate",
+    "OverviewCombination",
+    "OverviewDirty",
+    "OverviewSpell",
     "Person",
     "PersonIdentifier",
+    "PersonRectification",
     "Programme",
+    "ProgrammeExclusion",
     "Role",
     "SourceRecord",
     "SourceRecordVersion",

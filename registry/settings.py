@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import PositiveInt, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from registry.errors import ConfigurationError
@@ -21,7 +22,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
 
-    env: Literal["dev", "test", "prod"] = "dev"
+    env: Literal["dev", "test", "prod", "bench"] = "dev"
     database_url: str | None = None
     data_dir: Path = Path(".registry")
     jwt_secret: str | None = None
@@ -35,6 +36,37 @@ class Settings(BaseSettings):
     linkage_max_block: int = 500
     db_pool_size: int = 8
     log_level: str = "INFO"
+    #: Disclosure control (issue 4): overview counts below k are suppressed for analysts.
+    suppression_k: PositiveInt = 5
+    #: Hostile input and operations (issue 6): request limits, logs, shutdown, /metrics access.
+    max_request_bytes: int = 16 * 1024 * 1024
+    max_url_bytes: int = 8192
+    max_page_size: int = 500
+    log_format: Literal["json", "text"] = "json"
+    db_connect_timeout_seconds: int = 5
+    shutdown_grace_seconds: int = 30
+    metrics_networks: list[str] = ["127.0.0.0/8", "::1/128"]
+    #: Earlier signing keys, still accepted for verification (never for signing) after a
+    #: rotation: JSON list in REGISTRY_JWT_PREVIOUS_SECRETS. Tokens name their key by `kid`.
+    jwt_previous_secrets: list[str] = []
+    #: Sign-in back-off: after this many failures in a row a login name is locked ...
+    login_lock_threshold: int = 5
+    #: ... for this long, doubling with every further failure, up to the maximum.
+    login_lock_seconds: int = 30
+    login_lock_max_seconds: int = 900
+    #: Off only for the audit benchmark (env dev or bench); refused anywhere else.
+    audit_enabled: bool = True
+    #: Key of the pseudonymised export (or REGISTRY_PSEUDONYM_KEY_FILE); kept apart from data.
+    pseudonym_key: str | None = None
+    pseudonym_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _audit_only_off_for_benchmarks(self) -> Settings:
+        if not self.audit_enabled and self.env not in ("dev", "bench"):
+            raise ConfigurationError(
+                f"REGISTRY_AUDIT_ENABLED=false is refused in env {self.env!r} (dev or bench only)"
+            )
+        return self
 
     def secret(self, name: str) -> str:
         """Return a secret setting, failing clearly if it is missing."""

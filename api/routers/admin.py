@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.authz import ANY_PERSON_ROLE, ANY_ROLE, allow
 from api.deps import AuditDep, PrincipalDep, SessionDep
-from registry.access.service import create_client, create_user
+from registry.access.models import AppUser
+from registry.access.service import (
+    change_password,
+    create_client,
+    create_user,
+    disable_user,
+    enable_user,
+    rotate_client_secret,
+)
 from registry.audit.service import record_event
 from registry.programmes.models import Programme
 from registry.programmes.service import create_programme, list_programmes
@@ -55,6 +64,15 @@ class UserOut(BaseModel):
     programmes: list[str]
 
 
+class PasswordChangeIn(BaseModel):
+    """A user's own password change; any other field (``roles``, ``regions`` …) is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
 class ClientIn(BaseModel):
     programme: str = Field(min_length=2, max_length=32)
     name: str = Field(min_length=1, max_length=200)
@@ -67,7 +85,19 @@ class ClientOut(BaseModel):
     name: str
 
 
-@router.post("/programmes", status_code=201, response_model=ProgrammeOut)
+UsernamePath = Path(min_length=2, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+ClientIdPath = Path(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+def _user_out(user: AppUser) -> UserOut:
+    return UserOut(
+        username=user.username, roles=user.roles, regions=user.regions, programmes=user.programmes
+    )
+
+
+@router.post(
+    "/programmes", status_code=201, response_model=ProgrammeOut, dependencies=[allow("admin")]
+)
 def post_programme(
     body: ProgrammeIn, session: SessionDep, principal: PrincipalDep, audit: AuditDep
 ) -> ProgrammeOut:
@@ -85,7 +115,7 @@ def post_programme(
     return _programme_out(programme)
 
 
-@router.get("/programmes", response_model=list[ProgrammeOut])
+@router.get("/programmes", response_model=list[ProgrammeOut], dependencies=[allow(*ANY_ROLE)])
 def get_programmes(session: SessionDep, principal: PrincipalDep) -> list[ProgrammeOut]:
     """Programmes the caller may see: all, or a feed client's own."""
     programmes = list_programmes(session)
@@ -94,7 +124,7 @@ def get_programmes(session: SessionDep, principal: PrincipalDep) -> list[Program
     return [_programme_out(p) for p in programmes]
 
 
-@router.post("/users", status_code=201, response_model=UserOut)
+@router.post("/users", status_code=201, response_model=UserOut, dependencies=[allow("admin")])
 def post_user(
     body: UserIn, session: SessionDep, principal: PrincipalDep, audit: AuditDep
 ) -> UserOut:
@@ -111,12 +141,40 @@ def post_user(
         regions=body.regions,
         programmes=body.programmes,
     )
-    return UserOut(
-        username=user.username, roles=user.roles, regions=user.regions, programmes=user.programmes
-    )
+    return _user_out(user)
 
 
-@router.post("/clients", status_code=201, response_model=ClientOut)
+@router.patch("/users/me", status_code=204, dependencies=[allow(*ANY_PERSON_ROLE)])
+def patch_own_password(
+    body: PasswordChangeIn, session: SessionDep, principal: PrincipalDep, audit: AuditDep
+) -> None:
+    """Change your own password (the only self-service change); your tokens are revoked."""
+    change_password(session, principal.subject, body.current_password, body.new_password)
+    record_event(session, audit, "user.password_change")
+
+
+@router.post("/users/{username}/disable", response_model=UserOut, dependencies=[allow("admin")])
+def post_disable_user(
+    session: SessionDep,
+    principal: PrincipalDep,
+    audit: AuditDep,
+    username: str = UsernamePath,
+) -> UserOut:
+    """Disable a user: sign-in refused and every token it holds revoked at once."""
+    user = disable_user(session, username, by=principal.subject)
+    record_event(session, audit, "user.disable", detail={"username": username, "id": user.id})
+    return _user_out(user)
+
+
+@router.post("/users/{username}/enable", response_model=UserOut, dependencies=[allow("admin")])
+def post_enable_user(session: SessionDep, audit: AuditDep, username: str = UsernamePath) -> UserOut:
+    """Enable a disabled user again (its old tokens stay revoked)."""
+    user = enable_user(session, username)
+    record_event(session, audit, "user.enable", detail={"username": username, "id": user.id})
+    return _user_out(user)
+
+
+@router.post("/clients", status_code=201, response_model=ClientOut, dependencies=[allow("admin")])
 def post_client(
     body: ClientIn, session: SessionDep, principal: PrincipalDep, audit: AuditDep
 ) -> ClientOut:
@@ -124,6 +182,26 @@ def post_client(
     principal.require("admin")
     record_event(session, audit, "client.create", detail={"programme": body.programme})
     issued = create_client(session, programme_code=body.programme, name=body.name)
+    return ClientOut(
+        client_id=issued.client_id,
+        client_secret=issued.client_secret,
+        programme=issued.programme,
+        name=issued.name,
+    )
+
+
+@router.post("/clients/{client_id}/secret", response_model=ClientOut, dependencies=[allow("admin")])
+def post_client_secret(
+    session: SessionDep, audit: AuditDep, client_id: str = ClientIdPath
+) -> ClientOut:
+    """Rotate a feed client's secret: the new one is shown once; old secret and tokens die."""
+    issued = rotate_client_secret(session, client_id)
+    record_event(
+        session,
+        audit,
+        "client.rotate_secret",
+        detail={"client_id": client_id, "programme": issued.programme},
+    )
     return ClientOut(
         client_id=issued.client_id,
         client_secret=issued.client_secret,

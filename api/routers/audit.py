@@ -1,33 +1,46 @@
-"""The audit trail for auditors: filtered listing and chain verification."""
+"""The audit trail for auditors: filtered listing (JSON or CSV), who accessed a person, verify."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Path, Query
+from fastapi.responses import Response
 
-from api.deps import PrincipalDep, SessionDep
-from registry.audit.service import list_events, verify_chain
+from api.authz import allow
+from api.deps import SessionDep
+from registry.audit.service import events_csv, list_events, verify_chain, who_accessed
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
+#: A CSV export may take this many events per request (JSON pages stay at 500).
+CSV_PAGE_CAP = 10_000
 
-@router.get("/events")
+
+@router.get(
+    "/events",
+    dependencies=[allow("auditor")],
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON page, or CSV export"}},
+)
 def get_events(
     session: SessionDep,
-    principal: PrincipalDep,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     person_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[datetime | None, Query(alias="from")] = None,
     until: Annotated[datetime | None, Query(alias="to")] = None,
     cursor: Annotated[int | None, Query(ge=1)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> dict[str, Any]:
-    """Events newest first; filter by actor, person, action and time; page with `cursor`."""
-    principal.require("auditor")
-    return list_events(
+    limit: Annotated[int | None, Query(ge=1, le=CSV_PAGE_CAP)] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Events newest first; filter by actor, person, action and time; page with `cursor`.
+
+    With `Accept: text/csv` the same page comes as CSV (up to 10,000 events, default all of
+    them up to that cap); `X-Next-Cursor` then continues the export.
+    """
+    as_csv = bool(accept) and "text/csv" in str(accept)
+    page = list_events(
         session,
         actor=actor,
         person_id=person_id,
@@ -35,12 +48,26 @@ def get_events(
         since=since,
         until=until,
         cursor=cursor,
-        limit=limit,
+        limit=limit or (CSV_PAGE_CAP if as_csv else 100),
+        page_cap=CSV_PAGE_CAP if as_csv else 500,
     )
+    if not as_csv:
+        return page
+    headers = {"Content-Disposition": 'attachment; filename="audit-events.csv"'}
+    if page["next_cursor"] is not None:
+        headers["X-Next-Cursor"] = str(page["next_cursor"])
+    return Response(events_csv(page["events"]), media_type="text/csv", headers=headers)
 
 
-@router.get("/verify")
-def get_verify(session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.get("/persons/{person_id}/accesses", dependencies=[allow("auditor")])
+def get_person_accesses(
+    session: SessionDep, person_id: Annotated[str, Path(max_length=64)]
+) -> dict[str, Any]:
+    """Who accessed a person: per actor and action, how often, first and last time, purposes."""
+    return {"person_id": person_id, "accesses": who_accessed(session, person_id)}
+
+
+@router.get("/verify", dependencies=[allow("auditor")])
+def get_verify(session: SessionDep) -> dict[str, Any]:
     """Recompute the hash chain; name the first broken event."""
-    principal.require("auditor")
     return verify_chain(session)

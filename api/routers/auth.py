@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel
 
-from api.deps import SessionDep, SettingsDep
-from registry.access.service import authenticate_client, authenticate_user
+from api.authz import ANY_ROLE, allow, public
+from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep, audit_context_for
+from registry.access.service import authenticate_client, authenticate_user, revoke_tokens
 from registry.access.tokens import issue_token
+from registry.audit.service import record_event
 from registry.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -21,8 +23,9 @@ class TokenOut(BaseModel):
     expires_in: int
 
 
-@router.post("/token", response_model=TokenOut)
+@router.post("/token", response_model=TokenOut, dependencies=[public()])
 def token(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     grant_type: Annotated[str, Form(max_length=32)],
@@ -31,15 +34,34 @@ def token(
     client_id: Annotated[str | None, Form(max_length=100)] = None,
     client_secret: Annotated[str | None, Form(max_length=1024)] = None,
 ) -> TokenOut:
-    """Exchange credentials for a short-lived bearer token."""
+    """Exchange credentials for a short-lived bearer token.
+
+    Every sign-in is audited: a success with the token, a failure in a transaction of its own
+    (so it survives the 401). Repeated failures lock the login name for a doubling time, known
+    or unknown alike, and the answer stays the same 401.
+    """
     if grant_type == "password" and username is not None and password is not None:
-        subject = authenticate_user(session, username, password)
+        signed_in = authenticate_user(session, username, password)
     elif grant_type == "client_credentials" and client_id is not None and client_secret:
-        subject = authenticate_client(session, client_id, client_secret)
+        signed_in = authenticate_client(session, client_id, client_secret)
     else:
         raise InvalidInput(
             "use grant_type=password with username and password, or "
             "grant_type=client_credentials with client_id and client_secret"
         )
-    access_token, ttl = issue_token(subject, settings)
+    record_event(
+        session,
+        audit_context_for(request, signed_in.subject, signed_in.roles),
+        "auth.login",
+        detail={"grant": grant_type},
+    )
+    access_token, ttl = issue_token(signed_in.subject, settings, signed_in.version)
     return TokenOut(access_token=access_token, expires_in=ttl)
+
+
+@router.post("/logout", status_code=204, dependencies=[allow(*ANY_ROLE)])
+def logout(session: SessionDep, principal: PrincipalDep, audit: AuditDep) -> Response:
+    """Revoke the caller's tokens: this one and every other issued to the same subject."""
+    revoke_tokens(session, principal.subject)
+    record_event(session, audit, "auth.logout")
+    return Response(status_code=204)

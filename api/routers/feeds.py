@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep
 from registry.access.principal import Principal
 from registry.audit.service import record_event
@@ -64,7 +65,12 @@ def _readable_programme(session: Session, principal: Principal, code: str) -> Pr
     return get_programme(session, code)
 
 
-@router.post("/batches", response_model=BatchOut, response_model_exclude_none=True)
+@router.post(
+    "/batches",
+    response_model=BatchOut,
+    response_model_exclude_none=True,
+    dependencies=[allow("feed", scope="programme")],
+)
 def post_batch(
     body: BatchIn,
     session: SessionDep,
@@ -104,7 +110,11 @@ def post_batch(
     return JSONResponse(with_retries(session, ingest_and_audit).response)
 
 
-@router.get("/batches/{batch_id}", response_model=BatchOut)
+@router.get(
+    "/batches/{batch_id}",
+    response_model=BatchOut,
+    dependencies=[allow("feed", scope="programme")],
+)
 def get_batch(
     batch_id: str, session: SessionDep, principal: PrincipalDep, code: str = CodePath
 ) -> JSONResponse:
@@ -113,7 +123,7 @@ def get_batch(
     return JSONResponse(get_batch_answer(session, programme, batch_id))
 
 
-@router.get("/records/{source_id}")
+@router.get("/records/{source_id}", dependencies=[allow("feed", scope="programme")])
 def get_source_record(
     source_id: str,
     session: SessionDep,

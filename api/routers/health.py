@@ -1,35 +1,42 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes (public: they say nothing about the data)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api.authz import public
 from registry.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["operations"])
 
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"description": "not ready"}}
 
-@router.get("/healthz")
+
+@router.get("/healthz", dependencies=[public()])
 def healthz() -> dict[str, str]:
-    """The process is up."""
+    """The process is up (it does not touch the database)."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", dependencies=[public()], responses=_UNAVAILABLE)
 def readyz(request: Request) -> JSONResponse:
-    """The database answers and its schema is at the newest migration."""
+    """The database answers and its schema is at the newest migration; 503 otherwise."""
     engine = request.app.state.engine
     try:
         with engine.connect() as conn:
+            conn.execute(text("SET LOCAL statement_timeout = 2000"))
             conn.execute(text("SELECT 1"))
         current = current_revision(engine)
-    except Exception:
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+    except Exception as exc:
+        down = {"status": "unavailable", "database": "unreachable", "reason": type(exc).__name__}
+        return JSONResponse(down, 503)
     head = head_revision()
     if current != head:
-        body = {
+        body: dict[str, str | None] = {
             "status": "unavailable",
             "database": "migrations pending",
             "at": current,

@@ -1,42 +1,285 @@
-"""Overview: who receives what across programmes, as of a date (roles oversight, analyst)."""
+"""Overview: who receives what across programmes, as of a date (roles oversight, analyst).
+
+Every answer is JSON, or CSV when the request sends `Accept: text/csv`.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 
-from api.deps import PrincipalDep, SessionDep
+from api.authz import allow
+from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep
+from registry.audit.service import AuditContext, record_event
+from registry.errors import PayloadTooLarge
+from registry.overview import duplicates as duplicate_service
+from registry.overview import reconciliation as reconciliation_service
 from registry.overview import service
+from registry.overview.export import to_csv
 
 router = APIRouter(prefix="/api/v1/overview", tags=["overview"])
 
+READERS = allow("oversight", "analyst")
+MAX_REFERENCE_BYTES = 20 * 1024 * 1024
 
-@router.get("/coverage")
+
+def wants_csv(request: Request) -> bool:
+    """True when the caller asks for CSV (`Accept: text/csv`)."""
+    return "text/csv" in request.headers.get("accept", "").lower()
+
+
+def answer(request: Request, kind: str, body: dict[str, Any]) -> Response:
+    """The answer as JSON, or as CSV when asked for."""
+    if wants_csv(request):
+        return Response(
+            to_csv(kind, body),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'},
+        )
+    return JSONResponse(jsonable_encoder(body))
+
+
+def _audit_persons(
+    session: SessionDep, audit: AuditContext, action: str, persons: list[str], detail: Any
+) -> None:
+    """Person-level overview answers go to the audit trail with the persons they name."""
+    record_event(session, audit, action, person_ids=persons, detail=detail)
+
+
+@router.get("/coverage", dependencies=[READERS], response_model=None)
 def read_coverage(
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
+    settings: SettingsDep,
     as_of: date | None = None,
     by: str = Query("programme", description="comma-separated: " + ", ".join(service.DIMENSIONS)),
     recorded_at: datetime | None = None,
     suppress: bool = False,
-) -> dict[str, Any]:
+) -> Response:
     """Distinct persons and enrolments active on a date, by the requested dimensions."""
-    return service.coverage(
-        session, principal, as_of or date.today(), by, recorded_at=recorded_at, suppress=suppress
+    body = service.coverage(
+        session,
+        principal,
+        as_of or date.today(),
+        by,
+        recorded_at=recorded_at,
+        suppress=suppress,
+        k=settings.suppression_k,
     )
+    return answer(request, "coverage", body)
 
 
-@router.get("/overlaps")
+@router.get("/overlaps", dependencies=[READERS], response_model=None)
 def read_overlaps(
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
+    settings: SettingsDep,
     as_of: date | None = None,
     recorded_at: datetime | None = None,
     suppress: bool = False,
-) -> dict[str, Any]:
+) -> Response:
     """Persons active in both of each pair of programmes, and by number of programmes."""
-    return service.overlaps(
-        session, principal, as_of or date.today(), recorded_at=recorded_at, suppress=suppress
+    body = service.overlaps(
+        session,
+        principal,
+        as_of or date.today(),
+        recorded_at=recorded_at,
+        suppress=suppress,
+        k=settings.suppression_k,
     )
+    return answer(request, "overlaps", body)
+
+
+@router.get(
+    "/overlaps/persons",
+    dependencies=[allow("oversight", scope="region")],
+    response_model=None,
+)
+def read_persons_in_programmes(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    audit: AuditDep,
+    as_of: date | None = None,
+    min_programmes: int = Query(2, ge=1, le=100),
+    recorded_at: datetime | None = None,
+    limit: int = Query(1000, ge=1, le=service.MAX_LIST),
+    after: str | None = None,
+) -> Response:
+    """Persons in at least `min_programmes` programmes on a date, within your regions."""
+    body = service.persons_in_programmes(
+        session,
+        principal,
+        as_of or date.today(),
+        min_programmes=min_programmes,
+        recorded_at=recorded_at,
+        limit=limit,
+        after=after,
+    )
+    _audit_persons(
+        session,
+        audit,
+        "overview.persons",
+        [p["person_id"] for p in body["persons"]],
+        {"as_of": body["as_of"], "min_programmes": min_programmes},
+    )
+    return answer(request, "persons", body)
+
+
+@router.get("/timeseries", dependencies=[READERS], response_model=None)
+def read_timeseries(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    start: Annotated[date, Query(alias="from")],
+    end: Annotated[date, Query(alias="to")],
+    interval: str = Query("month", pattern="^(week|month|quarter)$"),
+    programme: str | None = None,
+    basis: str = Query(
+        "during",
+        pattern="^(during|end)$",
+        description="active at any time in the period (during) or on its last day (end)",
+    ),
+    recorded_at: datetime | None = None,
+    suppress: bool = False,
+) -> Response:
+    """Distinct active persons per programme per week, month or quarter between two dates."""
+    body = service.timeseries(
+        session,
+        principal,
+        start,
+        end,
+        interval=interval,
+        programme=programme,
+        basis=basis,
+        recorded_at=recorded_at,
+        suppress=suppress,
+        k=settings.suppression_k,
+    )
+    return answer(request, "timeseries", body)
+
+
+@router.get("/duplicates", dependencies=[READERS], response_model=None)
+def read_duplicates(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+    programme: str | None = None,
+    as_of: date | None = None,
+    recorded_at: datetime | None = None,
+    suppress: bool = False,
+) -> Response:
+    """Persons enrolled twice in one programme, and persons in programmes marked exclusive."""
+    body = duplicate_service.duplicates(
+        session,
+        principal,
+        as_of or date.today(),
+        programme=programme,
+        recorded_at=recorded_at,
+        suppress=suppress,
+        k=settings.suppression_k,
+    )
+    named = [
+        p["person_id"]
+        for part in (body["double_enrolments"], body["exclusive"])
+        for p in part["persons"] or []
+    ]
+    if named:
+        _audit_persons(session, audit, "overview.duplicates", named, {"programme": programme})
+    return answer(request, "duplicates", body)
+
+
+def _reconciliation_persons(body: dict[str, Any]) -> list[str]:
+    return [
+        p["person_id"]
+        for section in ("left_only", "right_only", "differing")
+        for p in body.get(section) or []
+    ]
+
+
+@router.get("/reconciliation", dependencies=[READERS], response_model=None)
+def read_reconciliation(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+    left: str,
+    right: str,
+    benefit_code: str | None = None,
+    as_of: date | None = None,
+    recorded_at: datetime | None = None,
+    suppress: bool = False,
+) -> Response:
+    """Persons in one programme and not the other (both ways), and differing grants."""
+    body = reconciliation_service.reconcile(
+        session,
+        principal,
+        left,
+        right=right,
+        as_of=as_of or date.today(),
+        benefit_code=benefit_code,
+        recorded_at=recorded_at,
+        suppress=suppress,
+        k=settings.suppression_k,
+    )
+    named = _reconciliation_persons(body)
+    if named:
+        _audit_persons(
+            session, audit, "overview.reconciliation", named, {"left": left, "right": right}
+        )
+    return answer(request, "reconciliation", body)
+
+
+@router.post(
+    "/reconciliation",
+    dependencies=[allow("oversight", scope="region")],
+    response_model=None,
+)
+def post_reconciliation(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+    left: str,
+    reference: Annotated[
+        UploadFile,
+        File(description="CSV: source_id and/or national_id, benefit_code, start_date, end_date"),
+    ],
+    benefit_code: str | None = None,
+    as_of: date | None = None,
+) -> Response:
+    """A programme against an uploaded reference extract: both directions and differing grants."""
+    content = reference.file.read(MAX_REFERENCE_BYTES + 1)
+    if len(content) > MAX_REFERENCE_BYTES:
+        raise PayloadTooLarge(f"the reference file is larger than {MAX_REFERENCE_BYTES} bytes")
+    rows = reconciliation_service.parse_reference(content)
+    body = reconciliation_service.reconcile(
+        session,
+        principal,
+        left,
+        reference=rows,
+        as_of=as_of or date.today(),
+        benefit_code=benefit_code,
+        k=settings.suppression_k,
+        national_id_scheme=settings.national_id_scheme,
+        national_id_key=settings.secret("national_id_key").encode(),
+    )
+    _audit_persons(
+        session,
+        audit,
+        "overview.reconciliation",
+        _reconciliation_persons(body),
+        {"left": left, "right": "reference", "reference_rows": len(rows)},
+    )
+    return answer(request, "reconciliation", body)

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SessionDep
 from registry.audit.service import record_event
 from registry.persons.service import get_person
@@ -13,7 +14,7 @@ from registry.persons.service import get_person
 router = APIRouter(prefix="/api/v1/persons", tags=["persons"])
 
 
-@router.get("/{person_id}")
+@router.get("/{person_id}", dependencies=[allow("oversight", "steward", scope="region")])
 def read_person(
     person_id: str, session: SessionDep, principal: PrincipalDep, audit: AuditDep
 ) -> dict[str, Any]:

@@ -35,6 +35,8 @@ class AppUser(Base):
     programmes: Mapped[list[str]] = mapped_column(ARRAY(String(32)), server_default="{}")
     disabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: Tokens carry the version they were issued under; bumping it revokes them all.
+    token_version: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 class ApiClient(Base):
@@ -49,3 +51,17 @@ class ApiClient(Base):
     programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"))
     disabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    token_version: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per login name (known or not), and until when it is locked."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(140), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_failure_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

@@ -5,19 +5,22 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from registry.access.models import ROLES, ApiClient, AppUser
+from registry.access.models import ROLES, ApiClient, AppUser, LoginThrottle
+from registry.access.password_policy import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
+from registry.access.password_policy import check_password
 from registry.access.passwords import hash_secret, verify_secret
 from registry.access.principal import Principal
-from registry.errors import Conflict, InvalidInput, NotAuthenticated
+from registry.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from registry.programmes.models import Programme
 from registry.programmes.service import get_programme
+from registry.settings import Settings
 
-MIN_PASSWORD_LENGTH = 12
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,100}$")
 _BAD_CREDENTIALS = "the credentials are not valid"
 
@@ -30,6 +33,28 @@ class IssuedClient:
     client_secret: str
     programme: str
     name: str
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """A successful sign-in: the token subject and the token version to sign into it."""
+
+    subject: str
+    version: int
+    roles: tuple[str, ...] = ()
+
+
+class LoginRefused(NotAuthenticated):
+    """A refused sign-in: the caller sees the one 401; the audit trail sees why and whom."""
+
+    def __init__(
+        self, throttle_key: str, subject: str | None, reason: str, action: str = "auth.login"
+    ) -> None:
+        super().__init__(_BAD_CREDENTIALS)
+        self.throttle_key = throttle_key
+        self.subject = subject
+        self.reason = reason
+        self.action = action
 
 
 def _check_roles(roles: list[str]) -> None:
@@ -52,8 +77,7 @@ def create_user(
     """Create a user with an Argon2-hashed password, roles and region/programme scopes."""
     if not _USERNAME.match(username):
         raise InvalidInput("username must be 2-100 letters, digits or ._@-")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    check_password(password, username)
     _check_roles(roles)
     for code in programmes:
         get_programme(session, code)
@@ -89,32 +113,179 @@ def create_client(session: Session, *, programme_code: str, name: str) -> Issued
     return IssuedClient(client_id, secret, programme.code, name)
 
 
-def authenticate_user(session: Session, username: str, password: str) -> str:
-    """Check a password grant; returns the token subject or raises the one 401."""
+def _user_by_name(session: Session, username: str) -> AppUser:
+    user = session.scalars(
+        select(AppUser).where(AppUser.username == username).with_for_update()
+    ).one_or_none()
+    if user is None:
+        raise NotFound(f"user {username!r} does not exist")
+    return user
+
+
+def disable_user(session: Session, username: str, *, by: str) -> AppUser:
+    """Disable a user and revoke every token it holds (its token version moves on)."""
+    user = _user_by_name(session, username)
+    if by == f"user:{user.id}":
+        raise InvalidInput("an administrator cannot disable their own account")
+    user.disabled = True
+    user.token_version += 1
+    session.flush()
+    return user
+
+
+def enable_user(session: Session, username: str) -> AppUser:
+    """Enable a disabled user again (tokens issued before the disable stay revoked)."""
+    user = _user_by_name(session, username)
+    user.disabled = False
+    session.flush()
+    return user
+
+
+def rotate_client_secret(session: Session, client_id: str) -> IssuedClient:
+    """Give a feed client a new one-time secret; the old secret and its tokens stop working."""
+    client = session.scalars(
+        select(ApiClient).where(ApiClient.client_id == client_id).with_for_update()
+    ).one_or_none()
+    if client is None:
+        raise NotFound(f"client {client_id!r} does not exist")
+    secret = secrets.token_urlsafe(32)
+    client.secret_hash = hash_secret(secret)
+    client.token_version += 1
+    session.flush()
+    programme = session.get(Programme, client.programme_id)
+    return IssuedClient(client.client_id, secret, programme.code if programme else "", client.name)
+
+
+def revoke_tokens(session: Session, subject: str) -> None:
+    """Revoke every token of a subject issued so far (logout): its token version moves on."""
+    kind, _, key = subject.partition(":")
+    if kind == "user" and key.isdigit():
+        session.execute(
+            update(AppUser)
+            .where(AppUser.id == int(key))
+            .values(token_version=AppUser.token_version + 1)
+        )
+    elif kind == "client":
+        session.execute(
+            update(ApiClient)
+            .where(ApiClient.client_id == key)
+            .values(token_version=ApiClient.token_version + 1)
+        )
+
+
+def _throttle_key(kind: str, name: str) -> str:
+    return f"{kind}:{name.strip().lower()}"[:140]
+
+
+def _is_locked(session: Session, key: str) -> bool:
+    locked_until = session.scalar(
+        select(LoginThrottle.locked_until).where(LoginThrottle.key == key)
+    )
+    return locked_until is not None and locked_until > datetime.now(UTC)
+
+
+def register_failure(session: Session, key: str, settings: Settings) -> bool:
+    """Count a failed sign-in for a login name; lock it with doubling back-off. True if locked."""
+    threshold = max(settings.login_lock_threshold, 1)
+    locked: bool = session.execute(
+        text(
+            """
+            INSERT INTO login_throttle AS t (key, failures, locked_until, last_failure_at)
+            VALUES (:key, 1, NULL, now())
+            ON CONFLICT (key) DO UPDATE SET
+                failures = CASE WHEN t.locked_until > now() THEN t.failures
+                                ELSE t.failures + 1 END,
+                last_failure_at = now(),
+                locked_until = CASE
+                    WHEN t.locked_until > now() THEN t.locked_until
+                    WHEN t.failures + 1 >= :threshold THEN now() + make_interval(secs =>
+                        least(:base * power(2, t.failures + 1 - :threshold), :cap))
+                    ELSE t.locked_until END
+            RETURNING coalesce(locked_until > now(), false)
+            """
+        ),
+        {
+            "key": key,
+            "threshold": threshold,
+            "base": settings.login_lock_seconds,
+            "cap": settings.login_lock_max_seconds,
+        },
+    ).scalar_one()
+    return locked
+
+
+def _clear_failures(session: Session, key: str) -> None:
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+
+
+def authenticate_user(session: Session, username: str, password: str) -> Authenticated:
+    """Check a password grant; returns subject and token version or raises the one 401.
+
+    Known and unknown names cost the same (a dummy hash) and are throttled the same, so
+    neither the answer, its timing, nor a lockout tells whether the user exists.
+    """
+    key = _throttle_key("user", username)
+    locked = _is_locked(session, key)
     user = session.scalars(select(AppUser).where(AppUser.username == username)).one_or_none()
     ok = verify_secret(password, user.password_hash if user else None)
-    if not ok or user is None or user.disabled:
-        raise NotAuthenticated(_BAD_CREDENTIALS)
-    return f"user:{user.id}"
+    subject = f"user:{user.id}" if user else None
+    if locked:
+        raise LoginRefused(key, subject, "locked")
+    if not ok or user is None:
+        raise LoginRefused(key, subject, "bad_credentials")
+    if user.disabled:
+        raise LoginRefused(key, subject, "disabled")
+    _clear_failures(session, key)
+    return Authenticated(f"user:{user.id}", user.token_version, tuple(user.roles))
 
 
-def authenticate_client(session: Session, client_id: str, client_secret: str) -> str:
-    """Check a client-credentials grant; returns the token subject or raises the one 401."""
+def authenticate_client(session: Session, client_id: str, client_secret: str) -> Authenticated:
+    """Check a client-credentials grant; returns subject and token version or the one 401."""
+    key = _throttle_key("client", client_id)
+    locked = _is_locked(session, key)
     client = session.scalars(
         select(ApiClient).where(ApiClient.client_id == client_id)
     ).one_or_none()
     ok = verify_secret(client_secret, client.secret_hash if client else None)
-    if not ok or client is None or client.disabled:
-        raise NotAuthenticated(_BAD_CREDENTIALS)
-    return f"client:{client.client_id}"
+    subject = f"client:{client.client_id}" if client else None
+    if locked:
+        raise LoginRefused(key, subject, "locked")
+    if not ok or client is None:
+        raise LoginRefused(key, subject, "bad_credentials")
+    if client.disabled:
+        raise LoginRefused(key, subject, "disabled")
+    _clear_failures(session, key)
+    return Authenticated(f"client:{client.client_id}", client.token_version, ("feed",))
 
 
-def load_principal(session: Session, subject: str) -> Principal:
-    """Resolve a token subject to a live principal (disabled or deleted → 401)."""
+def change_password(session: Session, subject: str, current: str, new: str) -> None:
+    """A user's own password change: the current password, the policy; other tokens revoked."""
+    kind, _, key = subject.partition(":")
+    if kind != "user" or not key.isdigit():
+        raise Forbidden("only people have passwords; feed clients rotate secrets via an admin")
+    user = session.get(AppUser, int(key), with_for_update=True)
+    if user is None:
+        raise NotAuthenticated("the token is not valid")
+    throttle = _throttle_key("user", user.username)
+    locked = _is_locked(session, throttle)
+    ok = verify_secret(current, user.password_hash)
+    if locked or not ok:
+        reason = "locked" if locked else "bad_credentials"
+        raise LoginRefused(throttle, subject, reason, "user.password_change")
+    if current == new:
+        raise InvalidInput("the new password must differ from the current one")
+    check_password(new, user.username)
+    user.password_hash = hash_secret(new)
+    user.token_version += 1
+    session.flush()
+
+
+def load_principal(session: Session, subject: str, version: int = 0) -> Principal:
+    """Resolve a token subject to a live principal (disabled, deleted or revoked → 401)."""
     kind, _, key = subject.partition(":")
     if kind == "user" and key.isdigit():
         user = session.get(AppUser, int(key))
-        if user is not None and not user.disabled:
+        if user is not None and not user.disabled and user.token_version == version:
             return Principal(
                 subject,
                 user.username,
@@ -124,7 +295,7 @@ def load_principal(session: Session, subject: str) -> Principal:
             )
     elif kind == "client":
         client = session.scalars(select(ApiClient).where(ApiClient.client_id == key)).one_or_none()
-        if client is not None and not client.disabled:
+        if client is not None and not client.disabled and client.token_version == version:
             programme = session.get(Programme, client.programme_id)
             if programme is not None:
                 return Principal(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -30,6 +32,8 @@ class AuditContext:
     purpose: str | None = None
     request_id: str | None = None
     client_address: str | None = None
+    #: False only in the audit benchmark (settings refuse it outside dev/bench).
+    enabled: bool = True
 
 
 def _canonical(event: dict[str, Any]) -> bytes:
@@ -68,6 +72,8 @@ def record_event(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append one event to the chain, in the caller's transaction."""
+    if not context.enabled:
+        return
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
     prev = session.execute(
         text("SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1")
@@ -117,9 +123,11 @@ def list_events(
     until: datetime | None = None,
     cursor: int | None = None,
     limit: int = 100,
+    page_cap: int = MAX_PAGE,
 ) -> dict[str, Any]:
     """A page of events, newest first, filtered; `next_cursor` continues the listing."""
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(min(limit, MAX_PAGE))
+    limit = min(limit, page_cap)
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if actor:
         query = query.where(AuditEvent.actor == actor)
     if person_id:
@@ -134,5 +142,116 @@ def list_events(
         query = query.where(AuditEvent.id < cursor)
     rows: Sequence[AuditEvent] = session.scalars(query).all()
     events = [{"id": r.id, **_event_fields(r), "hash": bytes(r.hash).hex()} for r in rows]
-    next_cursor = rows[-1].id if len(rows) == min(limit, MAX_PAGE) else None
+    next_cursor = rows[-1].id if rows and len(rows) == limit else None
     return {"events": events, "next_cursor": next_cursor}
+
+
+#: The identity decisions a steward takes; each is audited through record_identity_decision.
+IdentityAction = Literal[
+    "person.merge", "person.split", "person.relink", "review.decision", "person.rectify"
+]
+
+
+def record_identity_decision(
+    session: Session,
+    context: AuditContext,
+    action: IdentityAction,
+    *,
+    person_ids: Iterable[str],
+    record_ids: Iterable[str] = (),
+    decision: str | None = None,
+    candidate_id: int | str | None = None,
+    link_event_id: int | None = None,
+    fields: Iterable[str] = (),
+) -> None:
+    """Audit a merge, split, relink, review decision or rectification, in the work's transaction.
+
+    Call it from the router (or service) after the change is flushed and before the commit;
+    pass every person id on both sides (the survivor and the absorbed, the source and the new
+    person) and the moved record ids as ``PROGRAMME:source_id``. Free text (reasons, notes)
+    is never copied: it can hold names; the decision's own table keeps it.
+    """
+    detail: dict[str, Any] = {}
+    if decision is not None:
+        detail["decision"] = decision
+    if candidate_id is not None:
+        detail["candidate_id"] = str(candidate_id)
+    if link_event_id is not None:
+        detail["link_event_id"] = link_event_id
+    if fields:
+        detail["fields"] = sorted(set(fields))
+    record_event(
+        session, context, action, person_ids=person_ids, record_ids=record_ids, detail=detail
+    )
+
+
+def who_accessed(session: Session, person_id: str) -> list[dict[str, Any]]:
+    """Who touched a person: per actor and action, how often, first and last time (one query)."""
+    rows = session.execute(
+        text(
+            """
+            SELECT actor, action, outcome, min(occurred_at) AS first_at,
+                   max(occurred_at) AS last_at, count(*) AS events,
+                   array_agg(DISTINCT purpose) FILTER (WHERE purpose IS NOT NULL) AS purposes,
+                   (array_agg(array_to_string(roles, ' ') ORDER BY id DESC))[1] AS roles
+            FROM audit_event
+            WHERE person_ids @> ARRAY[CAST(:person AS text)]
+            GROUP BY actor, action, outcome
+            ORDER BY max(occurred_at) DESC, actor, action
+            """
+        ),
+        {"person": person_id},
+    ).mappings()
+    return [
+        {
+            "actor": r["actor"],
+            "roles": str(r["roles"] or "").split(),
+            "action": r["action"],
+            "outcome": r["outcome"],
+            "events": int(r["events"]),
+            "first_at": r["first_at"],
+            "last_at": r["last_at"],
+            "purposes": sorted(r["purposes"] or []),
+        }
+        for r in rows
+    ]
+
+
+CSV_COLUMNS = (
+    "id",
+    "occurred_at",
+    "actor",
+    "roles",
+    "action",
+    "outcome",
+    "person_ids",
+    "record_ids",
+    "purpose",
+    "request_id",
+    "client_address",
+    "detail",
+    "hash",
+)
+
+
+def _csv_safe(value: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection): a leading = + - @ gets a quote."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def events_csv(events: Sequence[dict[str, Any]]) -> str:
+    """Listed events as CSV (lists joined by spaces, detail as JSON)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for event in events:
+        row = []
+        for column in CSV_COLUMNS:
+            value = event.get(column)
+            if isinstance(value, list):
+                value = " ".join(str(v) for v in value)
+            elif isinstance(value, dict):
+                value = json.dumps(value, sort_keys=True)
+            row.append(_csv_safe("" if value is None else str(value)))
+        writer.writerow(row)
+    return buffer.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,6 +20,9 @@ from registry.ingest import queries
 from registry.ingest.models import FeedBatch
 from registry.ingest.probabilistic import resolve_probabilistically
 from registry.ingest.validation import Issue, RuleSet, ValidRecord, validate_record
+from registry.metrics import observe_batch_size, observe_link_outcomes
+from registry.overview.quality import record_batch_active_count
+from registry.overview.summary import refresh_summary
 from registry.programmes.models import Programme
 from registry.settings import Settings
 
@@ -86,6 +90,10 @@ def ingest_batch(
     outcomes = _resolve_and_store(session, programme, feed_batch_id, valid, settings)
     response = _answer(batch_id, records, checked, valid, rejected, outcomes)
     _store_answer(session, programme, feed_batch_id, response)
+    record_batch_active_count(session, programme.id, feed_batch_id)
+    refresh_summary(session)
+    observe_batch_size(len(records))
+    observe_link_outcomes(Counter(str(r["status"]) for r in response["results"]))
     return BatchOutcome(response, replayed=False)
 
 

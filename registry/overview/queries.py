@@ -67,3 +67,114 @@ GROUP BY x.code, y.code
 UNION ALL
 SELECT 'count', CAST(k AS text), NULL, count(*) FROM n GROUP BY k
 """
+
+
+#: A segment of the person summary that covers :as_of.
+_SUMMARY_ACTIVE = (
+    "start_date <= CAST(:as_of AS date) AND (end_date IS NULL OR CAST(:as_of AS date) <= end_date)"
+)
+
+#: Coverage by programme and region from the summary, in one statement with the dirty check
+#: (a `stale` row means: fall back to the episodes). Each (person, programme, region) has at
+#: most one segment covering the date, so counts are distinct persons; enrolments add up.
+SUMMARY_COVERAGE = f"""
+WITH stale AS (SELECT EXISTS (SELECT 1 FROM overview_dirty) AS stale)
+SELECT 'cell' AS kind, g.code, s.region, count(*) AS persons, sum(s.enrolments) AS enrolments
+FROM overview_spell s JOIN programme g ON g.id = s.programme_id
+WHERE {_SUMMARY_ACTIVE} AND NOT (SELECT stale FROM stale)
+GROUP BY g.code, s.region
+UNION ALL
+SELECT 'programme', g.code, NULL, count(*), 0
+FROM overview_combination c CROSS JOIN LATERAL unnest(c.programme_ids) AS u(programme_id)
+JOIN programme g ON g.id = u.programme_id
+WHERE {_SUMMARY_ACTIVE} AND NOT (SELECT stale FROM stale) AND :by_programme_only
+GROUP BY g.code
+UNION ALL
+SELECT 'total', NULL, NULL, count(*), 0 FROM overview_combination
+WHERE {_SUMMARY_ACTIVE} AND NOT (SELECT stale FROM stale)
+UNION ALL
+SELECT 'stale', NULL, NULL, 0, 0 WHERE (SELECT stale FROM stale)
+"""
+
+#: Persons by the set of programmes they are active in, from the summary (same dirty check).
+SUMMARY_COMBINATIONS = f"""
+WITH stale AS (SELECT EXISTS (SELECT 1 FROM overview_dirty) AS stale)
+SELECT false AS stale, programme_ids, count(*) AS persons FROM overview_combination
+WHERE {_SUMMARY_ACTIVE} AND NOT (SELECT stale FROM stale)
+GROUP BY programme_ids
+UNION ALL
+SELECT true, NULL, 0 WHERE (SELECT stale FROM stale)
+"""
+
+
+#: The active episodes with their resolved person, as `a` (used by person-level answers).
+ACTIVE_EPISODES = """
+SELECT gp.id AS pid, g.code AS programme, r.source_id, e.benefit_code, e.start_date,
+       e.end_date, e.region
+FROM enrolment e
+JOIN source_record r ON r.id = e.source_record_id
+JOIN programme g ON g.id = e.programme_id
+JOIN person p ON p.id = e.person_id
+JOIN person gp ON gp.id = COALESCE(p.merged_into, p.id)
+WHERE e.start_date <= CAST(:as_of AS date)
+  AND (e.end_date IS NULL OR CAST(:as_of AS date) <= e.end_date)
+  AND {system_time}
+"""
+
+_GRANTS = """jsonb_agg(jsonb_build_object(
+    'programme', a.programme, 'source_id', a.source_id, 'benefit_code', a.benefit_code,
+    'start_date', a.start_date, 'end_date', a.end_date, 'region', a.region)
+    ORDER BY a.programme, a.source_id)"""
+
+
+def persons_in_programmes_sql(system_time: str, scope: str) -> str:
+    """Persons active in at least :min_programmes programmes, in scope, paged by person id."""
+    return f"""
+SELECT a.pid, array_agg(DISTINCT a.programme ORDER BY a.programme) AS programmes,
+       {_GRANTS} AS grants
+FROM ({ACTIVE_EPISODES.format(system_time=system_time)}) a
+WHERE a.pid > CAST(:after AS uuid) AND {scope}
+GROUP BY a.pid
+HAVING count(DISTINCT a.programme) >= :min_programmes
+ORDER BY a.pid
+LIMIT :limit
+"""
+
+
+#: Active persons per programme per period: periods cut [from, to] into calendar months,
+#: ISO weeks or quarters (the first and last clipped to the range).
+TIMESERIES = """
+WITH periods AS (
+    SELECT greatest(p, CAST(:from AS date)) AS period_start,
+           least(CAST(p + CAST(:step AS interval) - interval '1 day' AS date),
+                 CAST(:to AS date)) AS period_end
+    FROM generate_series(date_trunc(:unit, CAST(:from AS date)),
+                         CAST(:to AS date), CAST(:step AS interval)) AS p
+), episodes AS (
+    SELECT gp.id AS pid, e.programme_id, e.start_date, e.end_date
+    FROM enrolment e
+    JOIN source_record r ON r.id = e.source_record_id
+    JOIN person p ON p.id = e.person_id
+    JOIN person gp ON gp.id = COALESCE(p.merged_into, p.id)
+    WHERE {system_time}
+      AND e.start_date <= CAST(:to AS date)
+      AND (e.end_date IS NULL OR e.end_date >= CAST(:from AS date))
+      AND (CAST(:programme AS text) IS NULL
+           OR e.programme_id = (SELECT id FROM programme WHERE code = :programme))
+)
+SELECT CAST(d.period_start AS date) AS period_start, d.period_end, g.code AS programme,
+       count(DISTINCT x.pid) AS persons
+FROM periods d
+CROSS JOIN programme g
+LEFT JOIN episodes x ON x.programme_id = g.id AND {active}
+WHERE CAST(:programme AS text) IS NULL OR g.code = :programme
+GROUP BY d.period_start, d.period_end, g.code
+ORDER BY d.period_start, g.code
+"""
+
+#: "Active in a period": at any time in it (default), or on its last day.
+PERIOD_ACTIVE = {
+    "during": "x.start_date <= d.period_end"
+    " AND (x.end_date IS NULL OR x.end_date >= d.period_start)",
+    "end": "x.start_date <= d.period_end AND (x.end_date IS NULL OR x.end_date >= d.period_end)",
+}

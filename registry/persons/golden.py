@@ -16,19 +16,33 @@ PERSON_FIELDS = (
     "mother_name",
 )
 
-_PICK = ",\n    ".join(
-    f"(array_agg(r.{f} ORDER BY g.trust_rank DESC, r.updated_at DESC, r.id DESC)"
-    f" FILTER (WHERE r.{f} IS NOT NULL))[1] AS {f}"
-    for f in PERSON_FIELDS
-)
+_CASTS = {"birth_date": "date"}
+
+
+def _pick(field: str) -> str:
+    """A steward's latest rectification of the field, else the surviving source value."""
+    rectified = (
+        f"(SELECT x.new_value FROM person_rectification x WHERE x.person_id = r.person_id "
+        f"AND x.field = '{field}' ORDER BY x.id DESC LIMIT 1)"
+    )
+    cast = _CASTS.get(field, "text")
+    source = (
+        f"(array_agg(r.{field} ORDER BY g.trust_rank DESC, r.updated_at DESC, r.id DESC)"
+        f" FILTER (WHERE r.{field} IS NOT NULL))[1]"
+    )
+    return f"COALESCE(CAST({rectified} AS {cast}), {source}) AS {field}"
+
+
+_PICK = ",\n    ".join(_pick(f) for f in PERSON_FIELDS)
 _SET = ", ".join(f"{f} = b.{f}" for f in PERSON_FIELDS)
 
 
 def refresh_sql(persons: str) -> str:
     """UPDATE of the golden records of the persons selected by a (fixed, trusted) SQL fragment.
 
-    Rules, per field: the most trusted programme (trust_rank) first, then the most recently
-    updated record, skipping records where the field is missing (most complete wins over empty).
+    Rules, per field: a steward's latest rectification wins; otherwise the most trusted
+    programme (trust_rank) first, then the most recently updated record, skipping records where
+    the field is missing (most complete wins over empty).
     """
     return f"""
 UPDATE person p SET {_SET}, updated_at = now()

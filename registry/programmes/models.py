@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ARRAY, DateTime, Integer, String, Text, func
+from sqlalchemy import ARRAY, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.base import Base
@@ -19,4 +19,20 @@ class Programme(Base):
     agency: Mapped[str | None] = mapped_column(Text)
     benefit_codes: Mapped[list[str]] = mapped_column(ARRAY(Text))
     trust_rank: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ProgrammeExclusion(Base):
+    """Two programmes an admin marks mutually exclusive (stored once, lower id first)."""
+
+    __tablename__ = "programme_exclusion"
+    __table_args__ = (CheckConstraint("programme_id < other_id", name="ordered"),)
+
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), primary_key=True
+    )
+    other_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

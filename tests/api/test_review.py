@@ -181,9 +181,12 @@ def test_split_moves_records_to_a_new_person_and_is_remembered(
     assert scalar(engine, "SELECT count(*) FROM audit_event WHERE action = 'person.split'") == 1
 
 
-def test_links_export_is_csv_for_stewards_and_admins(client: TestClient, setup: Setup) -> None:
+def test_links_export_is_csv_for_stewards_and_admins_of_the_region(
+    client: TestClient, setup: Setup, engine: Engine
+) -> None:
     first = push(client, setup.sel85, "SEL85", "b1", [record("A")]).json()["results"][0]
-    for token in (setup.steward_1084, setup.admin):
+    make_user(engine, "registrar", ["admin"], ["*"])
+    for token in (setup.steward_1084, user_token(client, "registrar")):
         answer = client.get("/api/v1/links/export", headers=bearer(token))
         assert answer.status_code == 200
         assert answer.headers["content-type"].startswith("text/csv")
@@ -191,3 +194,5 @@ def test_links_export_is_csv_for_stewards_and_admins(client: TestClient, setup: 
         assert lines[0] == "programme,source_id,person_id,method,score"
         assert lines[1] == f"SEL85,A,{first['person_id']},new,"
     assert client.get("/api/v1/links/export", headers=bearer(setup.oversight)).status_code == 403
+    unscoped = client.get("/api/v1/links/export", headers=bearer(setup.admin))
+    assert unscoped.text.strip().splitlines() == ["programme,source_id,person_id,method,score"]

@@ -1,0 +1,62 @@
+"""A feed's data-quality report (roles: the programme's feed client, steward, oversight)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from api.authz import allow
+from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep
+from api.routers.overview import answer
+from registry.audit.service import record_event
+from registry.overview.quality import quality_report
+
+router = APIRouter(prefix="/api/v1/programmes/{code}", tags=["quality"])
+
+CodePath = Path(min_length=2, max_length=32, pattern=r"^[A-Z0-9_-]+$")
+
+
+@router.get(
+    "/quality",
+    dependencies=[allow("feed", "steward", "oversight", scope="programme")],
+    response_model=None,
+)
+def read_quality(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+    code: str = CodePath,
+    start: date | None = Query(None, alias="from"),
+    end: date | None = Query(None, alias="to"),
+    recorded_at: datetime | None = None,
+    per_category: int = Query(100, ge=1, le=10_000),
+    spike_factor: float = Query(10.0, gt=1),
+    spike_min: int = Query(10, ge=2),
+    jump_ratio: float = Query(0.2, gt=0),
+    jump_min: int = Query(10, ge=1),
+    batches: int = Query(100, ge=2, le=10_000),
+    suppress: bool = False,
+) -> Response:
+    """Recipients per quarter and benefit code, error lists, and detected data breaks."""
+    body = quality_report(
+        session,
+        principal,
+        code,
+        start,
+        end,
+        recorded_at=recorded_at,
+        per_category=per_category,
+        spike_factor=spike_factor,
+        spike_min=spike_min,
+        jump_ratio=jump_ratio,
+        jump_min=jump_min,
+        batches=batches,
+        suppress=suppress,
+        k=settings.suppression_k,
+    )
+    record_event(session, audit, "programme.quality", detail={"programme": code})
+    return answer(request, "quality", body)

@@ -1,0 +1,95 @@
+"""Overview tables: per-batch active counts, and the person summary behind fast overviews.
+
+The summary holds, per resolved person, the elementary date segments of their current
+episodes: in `overview_spell` one row per segment and (programme, region) active in it, in
+`overview_combination` one row per segment with the set of programmes active in it. Triggers
+(migration 0005) mark every person whose episodes or merge change in `overview_dirty`;
+`registry.overview.summary.refresh_summary` recomputes them. Queries use the summary only in a
+statement that also sees an empty dirty set, so answers are exact; otherwise they fall back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.base import Base
+from registry.persons.models import Person
+
+
+class BatchActiveCount(Base):
+    """A programme's active persons and enrolments right after one feed batch was applied."""
+
+    __tablename__ = "batch_active_count"
+    __table_args__ = (Index("ix_batch_active_count_programme", "programme_id", "feed_batch_id"),)
+
+    feed_batch_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("feed_batch.id", ondelete="CASCADE"), primary_key=True
+    )
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
+    as_of: Mapped[date] = mapped_column(Date)
+    active_persons: Mapped[int] = mapped_column(Integer)
+    active_enrolments: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OverviewDirty(Base):
+    """A person whose summary rows may be stale: appended by triggers, drained by a refresh.
+
+    Append-only with its own id (no unique person), so writers never wait on each other or on
+    a refresh, and a change committed while a refresh runs leaves its own mark behind.
+    """
+
+    __tablename__ = "overview_dirty"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+
+
+class OverviewSpell(Base):
+    """A resolved person's date segment in one (programme, region), with its episode count."""
+
+    __tablename__ = "overview_spell"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    programme_id: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(16))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    enrolments: Mapped[int] = mapped_column(Integer)
+
+
+class OverviewCombination(Base):
+    """A resolved person's date segment and the set of programmes active in it."""
+
+    __tablename__ = "overview_combination"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    programme_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+
+
+#: Persons merged into a survivor, found without scanning `person` (the summary's refresh).
+PERSON_MERGED_INTO = Index(
+    "ix_overview_person_merged_into",
+    Person.merged_into,
+    postgresql_where=text("merged_into IS NOT NULL"),
+)

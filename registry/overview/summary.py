@@ -1,0 +1,100 @@
+"""The person summary behind fast coverage and overlaps: refreshed from dirty marks, exact.
+
+Per resolved person, the boundaries of all current episodes cut time into elementary
+segments; in each segment the set of active (programme, region) keys is constant. A person
+is counted once per key (`overview_spell`) and once per programme combination
+(`overview_combination`) in the segment covering a date, so distinct persons become plain
+counts. Queries read the summary only in the same statement that finds no dirty mark.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+#: Advisory-lock key: one refresh at a time (others skip; the marks wait for the next one).
+REFRESH_LOCK = zlib.crc32(b"registry.overview.refresh") & 0x7FFFFFFF
+
+_CLAIM = """
+CREATE TEMP TABLE IF NOT EXISTS overview_claim (id bigint, person_id uuid) ON COMMIT DROP;
+TRUNCATE overview_claim;
+INSERT INTO overview_claim
+SELECT id, person_id FROM overview_dirty ORDER BY id LIMIT :limit;
+CREATE TEMP TABLE IF NOT EXISTS overview_resolved (pid uuid PRIMARY KEY) ON COMMIT DROP;
+TRUNCATE overview_resolved;
+INSERT INTO overview_resolved
+SELECT DISTINCT x.pid
+FROM overview_claim c LEFT JOIN person p ON p.id = c.person_id
+CROSS JOIN LATERAL (VALUES (c.person_id), (COALESCE(p.merged_into, c.person_id))) x(pid);
+ANALYZE overview_resolved;
+"""
+
+_RECOMPUTE = """
+DELETE FROM overview_spell WHERE person_id IN (SELECT pid FROM overview_resolved);
+DELETE FROM overview_combination WHERE person_id IN (SELECT pid FROM overview_resolved);
+CREATE TEMP TABLE IF NOT EXISTS overview_cover (
+    pid uuid, s date, t date, programme_id integer, region text, n integer
+) ON COMMIT DROP;
+TRUNCATE overview_cover;
+WITH owners AS (
+    SELECT p.id, COALESCE(p.merged_into, p.id) AS pid FROM person p
+    WHERE p.id IN (SELECT pid FROM overview_resolved)
+    UNION
+    SELECT p.id, p.merged_into FROM person p
+    WHERE p.merged_into IN (SELECT pid FROM overview_resolved)
+), episodes AS (
+    SELECT o.pid, e.programme_id, e.region, e.start_date AS s, e.end_date AS t
+    FROM owners o JOIN enrolment e ON e.person_id = o.id AND e.superseded_at IS NULL
+    WHERE o.pid IN (SELECT pid FROM overview_resolved)
+), bounds AS (
+    SELECT pid, s AS b FROM episodes
+    UNION
+    SELECT pid, t + 1 FROM episodes WHERE t IS NOT NULL
+), segments AS (
+    SELECT pid, b AS s, lead(b) OVER (PARTITION BY pid ORDER BY b) - 1 AS t FROM bounds
+)
+INSERT INTO overview_cover (pid, s, t, programme_id, region, n)
+SELECT g.pid, g.s, g.t, e.programme_id, e.region, count(*)
+FROM segments g JOIN episodes e
+  ON e.pid = g.pid AND e.s <= g.s AND (e.t IS NULL OR g.s <= e.t)
+GROUP BY g.pid, g.s, g.t, e.programme_id, e.region;
+INSERT INTO overview_spell (person_id, programme_id, region, start_date, end_date, enrolments)
+SELECT pid, programme_id, region, s, t, n FROM overview_cover;
+INSERT INTO overview_combination (person_id, start_date, end_date, programme_ids)
+SELECT pid, s, t, array_agg(DISTINCT programme_id ORDER BY programme_id)
+FROM overview_cover GROUP BY pid, s, t;
+DELETE FROM overview_dirty WHERE id IN (SELECT id FROM overview_claim);
+"""
+
+
+def _run(session: Session, script: str, params: dict[str, object]) -> None:
+    for statement in (s.strip() for s in script.split(";")):
+        if statement:
+            session.execute(text(statement), params)
+
+
+def refresh_summary(session: Session, chunk: int | None = 200_000) -> int:
+    """Recompute the summary of every person marked dirty, `chunk` marks at a time.
+
+    Call it in the transaction that changed the episodes (the end of an ingest batch) or
+    from a job; a refresh already running elsewhere makes this one return 0 at once.
+    """
+    locked = session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK})
+    if not locked.scalar():
+        return 0
+    drained = 0
+    while True:
+        _run(session, _CLAIM, {"limit": chunk})
+        claimed = int(session.execute(text("SELECT count(*) FROM overview_claim")).scalar_one())
+        drained += claimed
+        if claimed:
+            _run(session, _RECOMPUTE, {})
+        if not claimed or chunk is None or claimed < chunk:
+            return drained
+
+
+def is_current(session: Session) -> bool:
+    """True when no person is marked dirty (the summary matches the current rows)."""
+    return not session.execute(text("SELECT EXISTS (SELECT 1 FROM overview_dirty)")).scalar()

@@ -1,0 +1,1 @@
+"""Registry domain: data-subject rights (access, rectification, pseudonymised export)."""
