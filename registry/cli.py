@@ -10,8 +10,8 @@ import typer
 
 from registry import backup_cli
 from registry.errors import RegistryError
-from registry.matching_cli import linkage_app
 from registry.export_cli import export_app
+from registry.matching_cli import linkage_app
 from registry.settings import get_settings
 
 app = typer.Typer(help="Integrated social registry.", no_args_is_help=True)
