@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup clean
+.PHONY: run test lint setup clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Debian's chromium for the dashboard browser tests (tests/dashboard): installed when missing
+# and we are root with apt-get; otherwise a note (in CI those tests then fail, saying why).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "== installing Debian's chromium for the dashboard browser tests =="; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium >/dev/null) \
+		|| echo "chromium could not be installed: the dashboard browser tests will fail in CI"; \
+	else \
+		echo "chromium is missing (need root and apt-get to install it): browser tests skip, fail in CI"; \
+	fi
+
+setup: $(STAMP) browser
 
 run: $(STAMP)
 	$(BIN)/registry serve --demo
@@ -22,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+test: $(STAMP) browser lint
 	$(BIN)/pytest
 	@if [ -x /usr/lib/postgresql/15/bin/initdb ]; then \
 		echo "== again on the machine's PostgreSQL 15 =="; \

@@ -12,6 +12,7 @@ from api.routers import (
     admin,
     audit,
     auth,
+    dashboard,
     exclusivity,
     feeds,
     health,
@@ -56,6 +57,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         overview.router,
         quality.router,
         exclusivity.router,
+        dashboard.router,
     ):
         app.include_router(router)
     return app
