@@ -16,6 +16,9 @@ from registry.migrate import upgrade_to_head
 from registry.settings import Settings, get_settings
 from tests.postgres import test_postgres
 
+#: Cheap Argon2 for the hundreds of logins a run makes (read lazily, inherited by servers).
+os.environ.setdefault("REGISTRY_ARGON2_PROFILE", "test")
+
 KEEP_TABLES = {"alembic_version", "role"}
 
 
