@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from registry import backup_cli
+from registry import backup_cli, import_cli
 from registry.errors import RegistryError
 from registry.export_cli import export_app
 from registry.matching_cli import linkage_app
@@ -24,6 +24,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(linkage_app, name="linkage")
 app.add_typer(export_app, name="export")
 backup_cli.register(app)
+import_cli.register(app)
 
 
 def _ready_engine():  # type: ignore[no-untyped-def]

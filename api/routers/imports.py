@@ -1,0 +1,107 @@
+"""File feeds over HTTP: upload a CSV/XLSX export with its column mapping (role feed, own
+programme); the same import service as `registry import`, so the same ingest path."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
+from pydantic import BaseModel
+
+from api.authz import allow
+from api.deps import AuditDep, PrincipalDep, SettingsDep
+from registry.errors import Forbidden
+from registry.imports import DEFAULT_BATCH_SIZE
+from registry.imports.mapping import load_mapping
+from registry.imports.service import import_file
+
+router = APIRouter(prefix="/api/v1/programmes/{code}", tags=["imports"])
+
+CodePath = Path(min_length=2, max_length=32, pattern=r"^[A-Z0-9_-]+$")
+#: A mapping is a small JSON document; anything larger is a mistake.
+MAX_MAPPING_CHARS = 100_000
+
+
+class ImportSummaryOut(BaseModel):
+    programme: str
+    file_sha256: str
+    format: str
+    rows_read: int
+    accepted: int
+    rejected: int
+    unchanged: int
+    created: int
+    linked: int
+    review: int
+    retracted: int
+    warnings: int
+    batches: int
+    replayed_batches: int
+    seconds: float
+    rows_per_second: float
+
+
+class RejectedRowOut(BaseModel):
+    row: int
+    source_id: str | None
+    column: str | None
+    field: str
+    code: str
+    message: str
+
+
+class ImportOut(BaseModel):
+    summary: ImportSummaryOut
+    ignored_columns: list[str]
+    rejected_rows: list[RejectedRowOut]
+
+
+def own_programme(principal: PrincipalDep, code: str = CodePath) -> None:
+    """403 for a feed client of another programme, before the upload is even validated."""
+    if not principal.may_write_programme(code):
+        raise Forbidden(f"this client may not write programme {code!r}")
+
+
+@router.post(
+    "/imports",
+    response_model=ImportOut,
+    dependencies=[allow("feed", scope="programme"), Depends(own_programme)],
+)
+def post_import(
+    request: Request,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    audit: AuditDep,
+    file: Annotated[UploadFile, File(description="The MIS export: CSV or XLSX (sniffed).")],
+    mapping: Annotated[
+        str,
+        Form(
+            max_length=MAX_MAPPING_CHARS,
+            description="The column mapping as JSON (see docs/architecture.md, File feeds).",
+        ),
+    ],
+    batch_size: Annotated[int, Form(ge=1, le=10_000)] = DEFAULT_BATCH_SIZE,
+    code: str = CodePath,
+) -> dict[str, Any]:
+    """Import an export file: per-row rejects with row number and field, and a summary.
+
+    Each batch of rows is committed on its own; uploading the same file (same mapping and
+    batch size) again changes nothing and answers with the rows counted as unchanged.
+    """
+    result = import_file(
+        request.app.state.sessions,  # one transaction per batch, beside the request's own
+        programme_code=code,
+        stream=file.file,
+        mapping=load_mapping(mapping),
+        settings=settings,
+        submitted_by=principal.subject,
+        audit=audit,
+        batch_size=batch_size,
+        file_name=file.filename,
+    )
+    return {
+        "summary": result.summary.as_dict(),
+        "ignored_columns": result.ignored_columns,
+        "rejected_rows": [asdict(row) for row in result.rejected_rows],
+    }

@@ -1,0 +1,308 @@
+"""File import: rows mapped to feed records, sent through the one ingest service in batches.
+
+Each batch of N rows is one `ingest_batch` call in its own transaction (committed before the
+next), under a batch_id derived from the file's SHA-256, the mapping's digest, the batch size
+and the batch number. Importing the same file again therefore replays the stored answers
+and changes nothing; an interrupted import resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy.orm import Session
+
+from registry.audit.service import AuditContext, record_event
+from registry.db import with_retries
+from registry.errors import InvalidInput
+from registry.imports import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, MAX_WORKERS
+from registry.imports.mapping import ColumnMapping, RowMapper
+from registry.imports.readers import fingerprint, open_rows
+from registry.ingest.service import BatchOutcome, ingest_batch
+from registry.programmes.models import Programme
+from registry.programmes.service import get_programme
+from registry.settings import Settings
+
+REJECT_COLUMNS = ("row", "source_id", "column", "field", "code", "message")
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """One reason a row did not make it into the registry."""
+
+    row: int
+    source_id: str | None
+    column: str | None
+    field: str
+    code: str
+    message: str
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, row by row counted."""
+
+    programme: str
+    file_sha256: str
+    format: str
+    rows_read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    unchanged: int = 0
+    created: int = 0
+    linked: int = 0
+    review: int = 0
+    retracted: int = 0
+    warnings: int = 0
+    batches: int = 0
+    replayed_batches: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_read / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data."""
+        return {
+            **asdict(self),
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.rows_per_second, 1),
+        }
+
+
+@dataclass
+class ImportResult:
+    """The summary, every rejected row's reasons, and the file's columns left unmapped."""
+
+    summary: ImportSummary
+    rejected_rows: list[RejectedRow] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    rows: int = 0
+    numbers: list[int] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+def batch_prefix(file_sha256: str, mapping: ColumnMapping, batch_size: int) -> str:
+    """The batch_id stem of an import: same file, mapping and batch size, same ids."""
+    key = hashlib.sha256(f"{file_sha256}:{mapping.digest}:{batch_size}".encode()).hexdigest()
+    return f"file-{key[:24]}"
+
+
+def import_file(
+    sessions: Callable[[], Session],
+    *,
+    programme_code: str,
+    stream: IO[bytes],
+    mapping: ColumnMapping,
+    settings: Settings,
+    submitted_by: str,
+    audit: AuditContext,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int = DEFAULT_WORKERS,
+    progress: Callable[[int, int], None] | None = None,
+    file_name: str | None = None,
+) -> ImportResult:
+    """Import one CSV/XLSX export; one transaction per batch, up to `workers` at a time.
+
+    Batches sharing a source_id never run at the same time, so a record's versions are
+    applied in file order; the ingest service's programme lock serialises the linking itself.
+    """
+    started = time.perf_counter()
+    if not 1 <= batch_size <= settings.max_batch_records:
+        raise InvalidInput(f"the batch size must be between 1 and {settings.max_batch_records}")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise InvalidInput(f"workers must be between 1 and {MAX_WORKERS}")
+    if mapping.programme is not None and mapping.programme != programme_code:
+        raise InvalidInput(
+            f"the mapping is for programme {mapping.programme!r}, not {programme_code!r}"
+        )
+    with sessions() as session:
+        programme = get_programme(session, programme_code)
+    if file_name is not None:
+        file_name = "".join(c for c in file_name if c.isprintable())[:200] or None
+    print_ = fingerprint(stream)
+    summary = ImportSummary(programme_code, print_.sha256, print_.kind)
+    result = ImportResult(summary)
+    prefix = batch_prefix(print_.sha256, mapping, batch_size)
+    origin = {"file_sha256": print_.sha256, "file_name": file_name}
+    in_flight: dict[Future[BatchOutcome], tuple[_Pending, set[Any]]] = {}
+    done_rows = 0
+    submitted = 0
+
+    def report(rows: int) -> None:
+        nonlocal done_rows
+        done_rows += rows
+        if progress is not None:
+            progress(done_rows, print_.approx_rows)
+
+    def collect(enough: Callable[[], bool]) -> None:
+        """Take in finished batches until `enough()` holds (or none is in flight)."""
+        while in_flight and not enough():
+            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in finished:
+                batch, _ids = in_flight.pop(future)
+                _tally(result, mapping, batch, future.result())
+                summary.batches += 1
+                report(batch.rows)
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="registry-import") as pool:
+
+        def submit(batch: _Pending) -> None:
+            nonlocal submitted
+            if not batch.records:
+                report(batch.rows)
+                return
+            ids = {r.get("source_id") for r in batch.records}
+            collect(
+                lambda: (
+                    len(in_flight) < workers
+                    and all(ids.isdisjoint(other) for _, other in in_flight.values())
+                )
+            )
+            submitted += 1
+            batch_id = f"{prefix}-{submitted:06d}"
+            future = pool.submit(
+                _send, sessions, programme, batch_id, batch, settings, submitted_by, audit, origin
+            )
+            in_flight[future] = (batch, ids)
+
+        with open_rows(stream, print_.kind, mapping) as (header, rows):
+            mapper = RowMapper(mapping, header)
+            result.ignored_columns = mapper.ignored
+            pending = _Pending()
+            for number, values in rows:
+                summary.rows_read += 1
+                pending.rows += 1
+                record, issues = mapper.record(values)
+                if issues:
+                    summary.rejected += 1
+                    source_id = record.get("source_id")
+                    result.rejected_rows.extend(
+                        RejectedRow(
+                            number,
+                            source_id if isinstance(source_id, str) else None,
+                            mapping.column_of(issue["field"]),
+                            issue["field"],
+                            issue["code"],
+                            issue["message"],
+                        )
+                        for issue in issues
+                    )
+                else:
+                    pending.numbers.append(number)
+                    pending.records.append(record)
+                if pending.rows >= batch_size:
+                    submit(pending)
+                    pending = _Pending()
+            submit(pending)
+        collect(lambda: False)
+    result.rejected_rows.sort(key=lambda r: r.row)
+    summary.seconds = time.perf_counter() - started
+    return result
+
+
+def _send(
+    sessions: Callable[[], Session],
+    programme: Programme,
+    batch_id: str,
+    pending: _Pending,
+    settings: Settings,
+    submitted_by: str,
+    audit: AuditContext,
+    origin: dict[str, Any],
+) -> BatchOutcome:
+    """One batch through ingest_batch and the audit trail, in its own transaction."""
+    code = programme.code
+
+    def ingest_and_audit() -> BatchOutcome:
+        outcome = ingest_batch(
+            session,
+            programme=programme,
+            batch_id=batch_id,
+            records=pending.records,
+            submitted_by=submitted_by,
+            settings=settings,
+        )
+        results = outcome.response["results"]
+        record_event(
+            session,
+            audit,
+            "feed.import",
+            person_ids=[r["person_id"] for r in results if r.get("person_id")],
+            record_ids=[f"{code}:{r['source_id']}" for r in results if r.get("person_id")],
+            detail={
+                "programme": code,
+                "batch_id": batch_id,
+                "rows": [pending.numbers[0], pending.numbers[-1]],
+                "replayed": outcome.replayed,
+                **{k: v for k, v in origin.items() if v is not None},
+                **{k: outcome.response[k] for k in ("received", "accepted", "rejected")},
+            },
+        )
+        return outcome
+
+    with sessions() as session:
+        try:
+            outcome = with_retries(session, ingest_and_audit)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return outcome
+
+
+def _tally(
+    result: ImportResult, mapping: ColumnMapping, pending: _Pending, outcome: BatchOutcome
+) -> None:
+    """Count a batch's results into the summary; rejected results become rejected rows."""
+    summary = result.summary
+    if outcome.replayed:
+        summary.replayed_batches += 1
+    for number, item in zip(pending.numbers, outcome.response["results"], strict=True):
+        status = item["status"]
+        summary.warnings += len(item.get("warnings") or ())
+        if status == "rejected":
+            summary.rejected += 1
+            result.rejected_rows.extend(
+                RejectedRow(
+                    number,
+                    item.get("source_id"),
+                    mapping.column_of(error["field"]),
+                    error["field"],
+                    error["code"],
+                    error["message"],
+                )
+                for error in item.get("errors") or ()
+            )
+        elif outcome.replayed or status == "unchanged":
+            summary.unchanged += 1
+        else:
+            summary.accepted += 1
+            if status in ("created", "linked", "review", "retracted"):
+                setattr(summary, status, getattr(summary, status) + 1)
+
+
+def write_rejects(path: Path, rows: Iterable[RejectedRow]) -> int:
+    """Write the rejected rows as CSV (row, source_id, column, field, code, message)."""
+    count = 0
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REJECT_COLUMNS)
+        for row in rows:
+            writer.writerow(
+                [row.row, row.source_id or "", row.column or "", row.field, row.code, row.message]
+            )
+            count += 1
+    return count
