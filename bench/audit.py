@@ -14,14 +14,12 @@ Starts its own embedded PostgreSQL (or uses REGISTRY_DATABASE_URL's server with
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from itertools import zip_longest
 from pathlib import Path
@@ -33,7 +31,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import free_port, fresh_database, push_all  # bench/ingest.py
+from ingest import free_port, fresh_database, push_all, start_server  # bench/ingest.py
 
 from registry.db import make_engine, transaction
 from registry.demo.loader import register_programmes
@@ -45,37 +43,6 @@ from registry.demo.population import (
     generate_persons,
 )
 from registry.migrate import upgrade_to_head
-
-
-def start_server(
-    url: str, port: int, log: Path, workers: int, audit: bool
-) -> subprocess.Popen[bytes]:
-    """An API server on loopback with the audit trail on or off (env bench)."""
-    env = dict(
-        os.environ,
-        REGISTRY_DATABASE_URL=url,
-        REGISTRY_ENV="bench",
-        REGISTRY_AUDIT_ENABLED="true" if audit else "false",
-        REGISTRY_JWT_SECRET="bench-" + "s" * 40,
-        REGISTRY_NATIONAL_ID_KEY="bench-" + "k" * 40,
-    )
-    registry = Path(sys.executable).parent / "registry"
-    process = subprocess.Popen(
-        [str(registry), "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"server did not become ready; see {log}")
 
 
 def one_run(
@@ -96,7 +63,8 @@ def one_run(
             for issued in register_programmes(session, programmes)
         }
     port = free_port()
-    server = start_server(url, port, scratch / f"server-{audit}.log", args.workers, audit)
+    switch = {"REGISTRY_ENV": "bench", "REGISTRY_AUDIT_ENABLED": "true" if audit else "false"}
+    server = start_server(url, port, scratch / f"server-{audit}.log", args.workers, switch)
     base = f"http://127.0.0.1:{port}"
     try:
         tokens = {}

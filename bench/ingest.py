@@ -80,14 +80,18 @@ def fresh_database(server_url: str, name: str = "registry_bench") -> str:
     return make_url(server_url).set(database=name).render_as_string(False)
 
 
-def start_server(url: str, port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:
-    env = dict(
-        os.environ,
-        REGISTRY_DATABASE_URL=url,
-        REGISTRY_ENV="test",
-        REGISTRY_JWT_SECRET="bench-" + "s" * 40,
-        REGISTRY_NATIONAL_ID_KEY="bench-" + "k" * 40,
-    )
+def start_server(
+    url: str, port: int, log: Path, workers: int, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`registry serve` on loopback against url, waited for until ready; env overrides."""
+    env = {
+        **os.environ,
+        "REGISTRY_DATABASE_URL": url,
+        "REGISTRY_ENV": "test",
+        "REGISTRY_JWT_SECRET": "bench-" + "s" * 40,
+        "REGISTRY_NATIONAL_ID_KEY": "bench-" + "k" * 40,
+        **(env or {}),
+    }
     registry = Path(sys.executable).parent / "registry"
     process = subprocess.Popen(
         [str(registry), "serve", "--port", str(port), "--workers", str(workers)],

