@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
 from registry.access.service import load_principal
 from registry.access.tokens import claimed_subject, decode_token
 from registry.audit.service import AuditContext
+from registry.db import ReadRouter, make_read_router
 from registry.errors import NotAuthenticated
 from registry.settings import Settings
 
@@ -40,6 +44,54 @@ def get_session(request: Request) -> Iterator[Session]:
 #: scope="function": the commit happens before the response is sent, so a 200 is durable.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+_READ_ROUTER_LOCK = threading.Lock()
+
+
+def read_router(app: FastAPI) -> ReadRouter:
+    """The app's read router (REGISTRY_REPLICA_URL), built on first use from its engine."""
+    state = app.state
+    router: ReadRouter | None = getattr(state, "read_router", None)
+    if router is None:
+        with _READ_ROUTER_LOCK:
+            router = getattr(state, "read_router", None)
+            if router is None:
+                router = make_read_router(state.engine, state.settings)
+                state.read_router = router
+    return router
+
+
+def get_read_session(request: Request, session: SessionDep) -> Iterator[Session]:
+    """Reads that may lag a little (overview, audit trail): a read-only replica transaction.
+
+    Without a replica, or while it is unreachable or behind by more than
+    REGISTRY_REPLICA_MAX_LAG_SECONDS, this is the request's own session on the primary. Audit
+    events recording what was read are written with ``SessionDep`` (the primary), never here.
+    """
+    reads = read_router(request.app)
+    replica = None
+    if reads.read_engine() is not reads.primary:
+        replica = reads.replica_session()
+        try:
+            replica.execute(text("SET TRANSACTION READ ONLY"))
+        except DBAPIError as exc:
+            replica.close()
+            reads.mark_unreachable(exc)
+            replica = None
+    if replica is None:
+        yield session
+        return
+    with replica:  # closing rolls the read-only transaction back
+        try:
+            yield replica
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                reads.mark_unreachable(exc)
+            raise
+
+
+#: The read-only session of lag-tolerant reads; the same as ``SessionDep`` without a replica.
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 def get_principal(

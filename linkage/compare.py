@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Literal
@@ -155,40 +155,81 @@ def _sim_label(left: str, right: str) -> str:
     return f"sim__{left}__{right}"
 
 
+#: Below this many pairs the columns are gathered directly: recordlinkage.Compare costs a
+#: fixed ~8 ms per call, more than scoring a one-record batch; above it, recordlinkage.
+DIRECT_MAX_PAIRS = 5_000
+
+Comparator = tuple[str, Callable[[pd.Series, pd.Series], np.ndarray], str, str]
+
+
+def comparators(config: CompareConfig) -> list[Comparator]:
+    """(label, vectorised function, left column, right column) of every raw comparison."""
+    out: list[Comparator] = []
+    for spec in config.fields:
+        if spec.method == "string":
+            out.append((_sim_label(spec.left, spec.right), jaro_winkler, spec.left, spec.right))
+        elif spec.method == "date":
+            out.append((spec.name, date_levels, spec.left, spec.right))
+        else:
+            out.append((spec.name, exact_levels, spec.left, spec.right))
+    if config.swap is not None:
+        specs = {s.name: s for s in config.fields}
+        g, f = specs[config.swap[0]], specs[config.swap[1]]
+        out.append((_sim_label(g.left, f.right), jaro_winkler, g.left, f.right))
+        out.append((_sim_label(f.left, g.right), jaro_winkler, f.left, g.right))
+    return out
+
+
+def raw_comparisons(
+    pairs: pd.MultiIndex,
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    config: CompareConfig,
+    direct: bool | None = None,
+) -> dict[str, np.ndarray]:
+    """Each comparator's values per pair: via recordlinkage, or gathered directly when small."""
+    if direct is None:
+        direct = len(pairs) < DIRECT_MAX_PAIRS
+    if not direct:
+        cmp = recordlinkage.Compare()
+        for label, func, lcol, rcol in comparators(config):
+            cmp.compare_vectorized(func, lcol, rcol, label=label)
+        raw = cmp.compute(pairs, left, right)
+        return {label: raw[label].to_numpy() for label in raw.columns}
+    lpos = left.index.get_indexer(pairs.get_level_values(0))
+    rpos = right.index.get_indexer(pairs.get_level_values(1))
+    return {
+        label: np.asarray(
+            func(
+                pd.Series(left[lcol].to_numpy(dtype=object)[lpos]),
+                pd.Series(right[rcol].to_numpy(dtype=object)[rpos]),
+            )
+        )
+        for label, func, lcol, rcol in comparators(config)
+    }
+
+
 def compare(
     pairs: pd.MultiIndex,
     left: pd.DataFrame,
     right: pd.DataFrame | None = None,
     config: CompareConfig = PERSON_CONFIG,
+    direct: bool | None = None,
 ) -> pd.DataFrame:
     """Comparison levels (int8, -1 missing) per field for each pair, plus tf_ value columns."""
     right = left if right is None else right
-    cmp = recordlinkage.Compare()
-    for spec in config.fields:
-        if spec.method == "string":
-            cmp.compare_vectorized(
-                jaro_winkler, spec.left, spec.right, label=_sim_label(spec.left, spec.right)
-            )
-        elif spec.method == "date":
-            cmp.compare_vectorized(date_levels, spec.left, spec.right, label=spec.name)
-        else:
-            cmp.compare_vectorized(exact_levels, spec.left, spec.right, label=spec.name)
+    raw = raw_comparisons(pairs, left, right, config, direct)
     specs = {s.name: s for s in config.fields}
-    if config.swap is not None:
-        g, f = specs[config.swap[0]], specs[config.swap[1]]
-        cmp.compare_vectorized(jaro_winkler, g.left, f.right, label=_sim_label(g.left, f.right))
-        cmp.compare_vectorized(jaro_winkler, f.left, g.right, label=_sim_label(f.left, g.right))
-    raw = cmp.compute(pairs, left, right)
 
     sims: dict[str, np.ndarray] = {}
     for spec in config.fields:
         if spec.method == "string":
-            sims[spec.name] = raw[_sim_label(spec.left, spec.right)].to_numpy(dtype=float)
-    swapped = np.zeros(len(raw), dtype=bool)
+            sims[spec.name] = raw[_sim_label(spec.left, spec.right)].astype(float)
+    swapped = np.zeros(len(pairs), dtype=bool)
     if config.swap is not None:
         g, f = specs[config.swap[0]], specs[config.swap[1]]
-        cross_g = np.nan_to_num(raw[_sim_label(g.left, f.right)].to_numpy(dtype=float))
-        cross_f = np.nan_to_num(raw[_sim_label(f.left, g.right)].to_numpy(dtype=float))
+        cross_g = np.nan_to_num(raw[_sim_label(g.left, f.right)].astype(float))
+        cross_f = np.nan_to_num(raw[_sim_label(f.left, g.right)].astype(float))
         straight = np.nan_to_num(sims[g.name]) + np.nan_to_num(sims[f.name])
         swapped = (
             (cross_g + cross_f > straight + 0.05)
@@ -198,13 +239,13 @@ def compare(
         sims[g.name] = np.where(swapped, cross_g, sims[g.name])
         sims[f.name] = np.where(swapped, cross_f, sims[f.name])
 
-    out = pd.DataFrame(index=raw.index)
+    out = pd.DataFrame(index=pairs)
     left_rows = pairs.get_level_values(0)
     for spec in config.fields:
         if spec.method == "string":
             out[spec.name] = string_levels(sims[spec.name], spec.thresholds)
         else:
-            out[spec.name] = raw[spec.name].to_numpy(dtype=np.int8)
+            out[spec.name] = raw[spec.name].astype(np.int8)
         if spec.tf:
             out[TF_PREFIX + spec.name] = left.loc[left_rows, spec.left].to_numpy(dtype=object)
     if config.swap is not None:

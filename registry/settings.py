@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import PositiveInt, model_validator
+from pydantic import PositiveFloat, PositiveInt, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from registry.errors import ConfigurationError
@@ -24,6 +24,10 @@ class Settings(BaseSettings):
 
     env: Literal["dev", "test", "prod", "bench"] = "dev"
     database_url: str | None = None
+    #: Read scaling (issue 8): a streaming hot standby for overview and audit reads, used while
+    #: it lags the primary by at most `replica_max_lag_seconds` (else reads go to the primary).
+    replica_url: str | None = None
+    replica_max_lag_seconds: PositiveFloat = 30.0
     data_dir: Path = Path(".registry")
     jwt_secret: str | None = None
     jwt_audience: str = "social-registry"
@@ -34,6 +38,10 @@ class Settings(BaseSettings):
     max_batch_records: int = 10_000
     #: Blocking keys shared by more registry records than this are too common to search.
     linkage_max_block: int = 500
+    #: Registry records scored per incoming record at most (those sharing the most keys).
+    linkage_max_candidates: int = 20
+    #: Per programme, the per-batch active count is stored at most once in this many seconds.
+    active_count_interval_seconds: int = 60
     db_pool_size: int = 8
     log_level: str = "INFO"
     #: Disclosure control (issue 4): overview counts below k are suppressed for analysts.

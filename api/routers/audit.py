@@ -1,4 +1,8 @@
-"""The audit trail for auditors: filtered listing (JSON or CSV), who accessed a person, verify."""
+"""The audit trail for auditors: filtered listing (JSON or CSV), who accessed a person, verify.
+
+These reads go through ``ReadSessionDep``: the read replica while it is fresh (issue 8), so a
+listing or a verification may miss the last ``REGISTRY_REPLICA_MAX_LAG_SECONDS`` of events.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 
 from api.authz import allow
-from api.deps import SessionDep
+from api.deps import ReadSessionDep
 from registry.audit.service import events_csv, list_events, verify_chain, who_accessed
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -24,7 +28,7 @@ CSV_PAGE_CAP = 10_000
     responses={200: {"content": {"text/csv": {}}, "description": "JSON page, or CSV export"}},
 )
 def get_events(
-    session: SessionDep,
+    session: ReadSessionDep,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     person_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
@@ -61,13 +65,13 @@ def get_events(
 
 @router.get("/persons/{person_id}/accesses", dependencies=[allow("auditor")])
 def get_person_accesses(
-    session: SessionDep, person_id: Annotated[str, Path(max_length=64)]
+    session: ReadSessionDep, person_id: Annotated[str, Path(max_length=64)]
 ) -> dict[str, Any]:
     """Who accessed a person: per actor and action, how often, first and last time, purposes."""
     return {"person_id": person_id, "accesses": who_accessed(session, person_id)}
 
 
 @router.get("/verify", dependencies=[allow("auditor")])
-def get_verify(session: SessionDep) -> dict[str, Any]:
+def get_verify(session: ReadSessionDep) -> dict[str, Any]:
     """Recompute the hash chain; name the first broken event."""
     return verify_chain(session)

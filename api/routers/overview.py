@@ -1,6 +1,8 @@
 """Overview: who receives what across programmes, as of a date (roles oversight, analyst).
 
-Every answer is JSON, or CSV when the request sends `Accept: text/csv`.
+Every answer is JSON, or CSV when the request sends `Accept: text/csv`. The queries read
+through ``ReadSessionDep`` (the read replica while it is fresh, issue 8); the audit events
+naming the persons an answer shows are written through ``SessionDep``, on the primary.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from api.authz import allow
-from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep
+from api.deps import AuditDep, PrincipalDep, ReadSessionDep, SessionDep, SettingsDep
 from registry.audit.service import AuditContext, record_event
 from registry.errors import PayloadTooLarge
 from registry.overview import duplicates as duplicate_service
@@ -53,7 +55,7 @@ def _audit_persons(
 @router.get("/coverage", dependencies=[READERS], response_model=None)
 def read_coverage(
     request: Request,
-    session: SessionDep,
+    reads: ReadSessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
     as_of: date | None = None,
@@ -63,7 +65,7 @@ def read_coverage(
 ) -> Response:
     """Distinct persons and enrolments active on a date, by the requested dimensions."""
     body = service.coverage(
-        session,
+        reads,
         principal,
         as_of or date.today(),
         by,
@@ -77,7 +79,7 @@ def read_coverage(
 @router.get("/overlaps", dependencies=[READERS], response_model=None)
 def read_overlaps(
     request: Request,
-    session: SessionDep,
+    reads: ReadSessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
     as_of: date | None = None,
@@ -86,7 +88,7 @@ def read_overlaps(
 ) -> Response:
     """Persons active in both of each pair of programmes, and by number of programmes."""
     body = service.overlaps(
-        session,
+        reads,
         principal,
         as_of or date.today(),
         recorded_at=recorded_at,
@@ -104,6 +106,7 @@ def read_overlaps(
 def read_persons_in_programmes(
     request: Request,
     session: SessionDep,
+    reads: ReadSessionDep,
     principal: PrincipalDep,
     audit: AuditDep,
     as_of: date | None = None,
@@ -114,7 +117,7 @@ def read_persons_in_programmes(
 ) -> Response:
     """Persons in at least `min_programmes` programmes on a date, within your regions."""
     body = service.persons_in_programmes(
-        session,
+        reads,
         principal,
         as_of or date.today(),
         min_programmes=min_programmes,
@@ -135,7 +138,7 @@ def read_persons_in_programmes(
 @router.get("/timeseries", dependencies=[READERS], response_model=None)
 def read_timeseries(
     request: Request,
-    session: SessionDep,
+    reads: ReadSessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
     start: Annotated[date, Query(alias="from")],
@@ -152,7 +155,7 @@ def read_timeseries(
 ) -> Response:
     """Distinct active persons per programme per week, month or quarter between two dates."""
     body = service.timeseries(
-        session,
+        reads,
         principal,
         start,
         end,
@@ -170,6 +173,7 @@ def read_timeseries(
 def read_duplicates(
     request: Request,
     session: SessionDep,
+    reads: ReadSessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
     audit: AuditDep,
@@ -180,7 +184,7 @@ def read_duplicates(
 ) -> Response:
     """Persons enrolled twice in one programme, and persons in programmes marked exclusive."""
     body = duplicate_service.duplicates(
-        session,
+        reads,
         principal,
         as_of or date.today(),
         programme=programme,
@@ -210,6 +214,7 @@ def _reconciliation_persons(body: dict[str, Any]) -> list[str]:
 def read_reconciliation(
     request: Request,
     session: SessionDep,
+    reads: ReadSessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
     audit: AuditDep,
@@ -222,7 +227,7 @@ def read_reconciliation(
 ) -> Response:
     """Persons in one programme and not the other (both ways), and differing grants."""
     body = reconciliation_service.reconcile(
-        session,
+        reads,
         principal,
         left,
         right=right,
@@ -248,6 +253,7 @@ def read_reconciliation(
 def post_reconciliation(
     request: Request,
     session: SessionDep,
+    reads: ReadSessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
     audit: AuditDep,
@@ -265,7 +271,7 @@ def post_reconciliation(
         raise PayloadTooLarge(f"the reference file is larger than {MAX_REFERENCE_BYTES} bytes")
     rows = reconciliation_service.parse_reference(content)
     body = reconciliation_service.reconcile(
-        session,
+        reads,
         principal,
         left,
         reference=rows,

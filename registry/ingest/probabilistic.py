@@ -28,19 +28,32 @@ SELECT ord, new_person_id, encode(nid_digest, 'hex') AS nid, {", ".join(PERSON_F
 FROM ingest_stage WHERE action = 'create' AND person_id IS NULL ORDER BY ord
 """
 
+#: Candidate registry records per unresolved record, bounded whatever the registry's size:
+#: a key held by more than :max_block records (a very common name, a default birth date
+#: such as 1900-01-01) is skipped, its size counted only up to :max_block + 1 rows; of the
+#: rest, the :max_candidates records sharing the most keys with the record are kept (a true
+#: match shares most of its keys, a block-mate one), so the work per record stays flat.
 _CANDIDATE_PAIRS = """
 WITH wanted AS (
     SELECT DISTINCT k.key FROM key_stage k
     JOIN ingest_stage s ON s.ord = k.ord AND s.action = 'create' AND s.person_id IS NULL
-), oversized AS (
-    SELECT b.key FROM blocking_key b JOIN wanted w ON w.key = b.key
-    GROUP BY b.key HAVING count(*) > :max_block
+), usable AS (
+    SELECT w.key FROM wanted w
+    WHERE (SELECT count(*) FROM (SELECT 1 FROM blocking_key b WHERE b.key = w.key
+                                 LIMIT :max_block + 1) x) <= :max_block
+), shared AS (
+    SELECT k.ord, b.source_record_id AS record_id, count(*) AS keys
+    FROM key_stage k
+    JOIN ingest_stage s ON s.ord = k.ord AND s.action = 'create' AND s.person_id IS NULL
+    JOIN usable u ON u.key = k.key
+    JOIN blocking_key b ON b.key = k.key
+    GROUP BY k.ord, b.source_record_id
+), ranked AS (
+    SELECT ord, record_id,
+           row_number() OVER (PARTITION BY ord ORDER BY keys DESC, record_id DESC) AS rank
+    FROM shared
 )
-SELECT DISTINCT k.ord, b.source_record_id AS record_id
-FROM key_stage k
-JOIN ingest_stage s ON s.ord = k.ord AND s.action = 'create' AND s.person_id IS NULL
-JOIN blocking_key b ON b.key = k.key
-WHERE k.key NOT IN (SELECT key FROM oversized)
+SELECT ord, record_id FROM ranked WHERE rank <= :max_candidates
 """
 
 _CANDIDATE_RECORDS = f"""
@@ -65,8 +78,9 @@ def resolve_probabilistically(session: Session, settings: Settings) -> dict[str,
     batch = _frame(rows, "ord")
     batch["new_person_id"] = batch["new_person_id"].astype(str)
     max_block = settings.linkage_max_block
+    limits = {"max_block": max_block, "max_candidates": settings.linkage_max_candidates}
     pairs = pd.DataFrame(
-        session.execute(text(_CANDIDATE_PAIRS), {"max_block": max_block}).all(),
+        session.execute(text(_CANDIDATE_PAIRS), limits).all(),
         columns=["ord", "record_id"],
     )
     candidates = _candidates(session, pairs)

@@ -90,7 +90,9 @@ def ingest_batch(
     outcomes = _resolve_and_store(session, programme, feed_batch_id, valid, settings)
     response = _answer(batch_id, records, checked, valid, rejected, outcomes)
     _store_answer(session, programme, feed_batch_id, response)
-    record_batch_active_count(session, programme.id, feed_batch_id)
+    record_batch_active_count(
+        session, programme.id, feed_batch_id, settings.active_count_interval_seconds
+    )
     refresh_summary(session)
     observe_batch_size(len(records))
     observe_link_outcomes(Counter(str(r["status"]) for r in response["results"]))
@@ -230,18 +232,23 @@ def _key_rows(valid: dict[int, ValidRecord]) -> str:
         {"ord": ord_, "key": key}
         for ord_, r in valid.items()
         if not r.retracted
-        for key in blocking_keys(
-            {
-                "given_name": r.given_name,
-                "family_name": r.family_name,
-                "birth_date": r.birth_date,
-                "region": r.region,
-                "municipality": r.municipality,
-                "mother_name": r.mother_name,
-            }
-        )
+        for key in record_keys(r)
     ]
     return json.dumps(rows, ensure_ascii=False)
+
+
+def record_keys(record: ValidRecord) -> list[str]:
+    """The blocking keys a valid record is stored (and searched) under."""
+    return blocking_keys(
+        {
+            "given_name": record.given_name,
+            "family_name": record.family_name,
+            "birth_date": record.birth_date,
+            "region": record.region,
+            "municipality": record.municipality,
+            "mother_name": record.mother_name,
+        }
+    )
 
 
 _STATUS = {"unchanged": "unchanged", "retract": "retracted"}

@@ -126,11 +126,33 @@ ON CONFLICT (feed_batch_id) DO UPDATE SET as_of = EXCLUDED.as_of,
 """
 
 
-def record_batch_active_count(session: Session, programme_id: int, feed_batch_id: int) -> None:
-    """Store the programme's active persons and enrolments today, right after a batch."""
-    session.execute(
-        text(RECORD_COUNT), {"programme_id": programme_id, "feed_batch_id": feed_batch_id}
-    )
+LATEST_COUNT_RECENT = """
+SELECT EXISTS (SELECT 1 FROM (SELECT taken_at FROM batch_active_count
+                              WHERE programme_id = :programme_id
+                              ORDER BY feed_batch_id DESC LIMIT 1) x
+               WHERE x.taken_at > now() - make_interval(secs => :seconds))
+"""
+
+
+def record_batch_active_count(
+    session: Session, programme_id: int, feed_batch_id: int, min_interval_seconds: int = 0
+) -> bool:
+    """Store the programme's active persons and enrolments after a batch, at most so often.
+
+    The count reads every current episode of the programme, so at national scale it costs
+    more than a small batch itself: within `min_interval_seconds` of the last stored count
+    it is skipped (the report then counts that batch from system time, exactly).
+    """
+    params = {"programme_id": programme_id, "feed_batch_id": feed_batch_id}
+    if (
+        min_interval_seconds > 0
+        and session.execute(
+            text(LATEST_COUNT_RECENT), {**params, "seconds": min_interval_seconds}
+        ).scalar()
+    ):
+        return False
+    session.execute(text(RECORD_COUNT), params)
+    return True
 
 
 def _readable(principal: Principal, code: str) -> None:

