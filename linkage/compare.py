@@ -10,7 +10,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import recordlinkage
-from jellyfish import jaro_winkler_similarity
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.process import cpdist
 
 Method = Literal["string", "date", "exact"]
 MISSING = -1
@@ -97,10 +98,9 @@ def jaro_winkler(left: pd.Series, right: pd.Series) -> np.ndarray:
         keys = ca.astype(np.int64) * (len(ub) + 1) + cb
         uniq, inverse = np.unique(keys, return_inverse=True)
         ia, ib = np.divmod(uniq, len(ub) + 1)
-        sims = np.fromiter(
-            (jaro_winkler_similarity(ua[i], ub[j]) for i, j in zip(ia, ib, strict=True)),
+        sims = np.asarray(
+            cpdist(list(ua[ia]), list(ub[ib]), scorer=JaroWinkler.normalized_similarity),
             dtype=float,
-            count=len(uniq),
         )
         out[todo] = sims[inverse]
     return out

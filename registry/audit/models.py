@@ -13,17 +13,23 @@ from registry.base import Base
 
 
 class AuditEvent(Base):
-    """One event; `hash = sha256(prev_hash || canonical event)`, so any edit breaks the chain."""
+    """One event; `hash = sha256(prev_hash || canonical event)`, so any edit breaks the chain.
+
+    Range-partitioned by month of `occurred_at` (migration 0006, partitions in the schema
+    `registry_partitions`); the primary key includes the partition key, as PostgreSQL requires.
+    The chain is still read in `id` order (the sequence), across partitions.
+    """
 
     __tablename__ = "audit_event"
     __table_args__ = (
         Index("ix_audit_event_person_ids", "person_ids", postgresql_using="gin"),
         Index("ix_audit_event_occurred_at", "occurred_at"),
+        {"postgresql_partition_by": "RANGE (occurred_at)"},
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     occurred_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
+        DateTime(timezone=True), primary_key=True, server_default=func.now()
     )
     actor: Mapped[str] = mapped_column(String(200), index=True)
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)))

@@ -110,20 +110,30 @@ class SourceRecord(Base):
 
 
 class SourceRecordVersion(Base):
-    """Every received version of a source record (append-only); the raw ID is never kept."""
+    """Every received version of a source record (append-only); the raw ID is never kept.
+
+    Range-partitioned by month of `received_at` (migration 0006). PostgreSQL refuses a unique
+    constraint without the partition key, so (source_record_id, version) is a plain index; it
+    stays unique because ingest, the only writer, takes the version from the record row it
+    updates in the same statement (row lock under the programme's advisory lock).
+    """
 
     __tablename__ = "source_record_version"
-    __table_args__ = (UniqueConstraint("source_record_id", "version"),)
+    __table_args__ = (
+        Index("ix_source_record_version_record", "source_record_id", "version"),
+        {"postgresql_partition_by": "RANGE (received_at)"},
+    )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_record.id"))
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    #: No foreign key (migration 0006): on Citus versions and records are not co-located.
+    source_record_id: Mapped[int] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer)
     feed_batch_id: Mapped[int] = mapped_column(ForeignKey("feed_batch.id"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     payload_hash: Mapped[bytes] = mapped_column(LargeBinary)
     retracted: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
+        DateTime(timezone=True), primary_key=True, server_default=func.now()
     )
 
 
@@ -140,6 +150,8 @@ class Enrolment(Base):
             postgresql_where=text("superseded_at IS NULL"),
         ),
         Index("ix_enrolment_programme_dates", "programme_id", "start_date", "end_date"),
+        # every episode of a record, past ones too (record and person reads; migration 0006)
+        Index("ix_enrolment_source_record_id", "source_record_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -19,7 +19,7 @@ from linkage.cluster import connected_components
 from linkage.model import FSModel
 from linkage.pipeline import score_pairs
 from registry.matching.scoring import explanations
-from registry.matching.training import load_records
+from registry.matching.training import copy_frame, load_records
 from registry.persons.golden import refresh_golden_records
 
 Progress = Callable[[int, int], None]
@@ -73,11 +73,11 @@ def plan_relink(
 ) -> RelinkPlan:
     """Score every blocked pair of live records and re-cluster; nothing is written."""
     records = load_records(session)
-    current = pd.DataFrame(
-        session.execute(text(_CURRENT)).all(), columns=["id", "person_id", "held"]
-    ).set_index("id")
+    current = copy_frame(session, _CURRENT, index="id")
+    current["held"] = current["held"] == "t"
     records = records.join(current, how="inner")
-    keys = pd.DataFrame(session.execute(text(_KEYS)).all(), columns=["key", "id"])
+    keys = copy_frame(session, _KEYS)
+    keys["id"] = keys["id"].astype(np.int64)
     pairs = candidate_pairs(keys[keys["id"].isin(records.index)], max_block=max_block)
     refused = {(int(r), p) for r, p in session.execute(text(_NON_MATCHES)).all()}
     scored = _score_in_chunks(pairs, records, model, chunk, progress)
@@ -220,16 +220,46 @@ def _edges(records: pd.DataFrame, links: pd.DataFrame) -> tuple[np.ndarray, np.n
 
 
 def _targets(records: pd.DataFrame, labels: pd.Series) -> tuple[pd.Series, int]:
-    """Person per record: each group keeps its majority person; ID conflicts stay as they are."""
+    """Person per record: each group keeps its majority person; ID conflicts stay as they are.
+
+    Groups whose persons appear in no other group (nearly all) take their majority person
+    in one vectorised step; only groups sharing a person with another group, or holding two
+    national IDs, go through the greedy pass (largest group first; a person goes to one
+    group only).
+    """
     frame = pd.DataFrame(
         {
             "group": labels.to_numpy(),
             "person": records["person_id"].to_numpy(),
             "nid": records["nid"].to_numpy(),
+            "pos": np.arange(len(records)),
         },
         index=records.index,
     )
+    conflict = frame.groupby("group")["nid"].nunique() > 1
+    groups_per_person = frame.groupby("person")["group"].nunique()
+    spanning = groups_per_person.index[groups_per_person > 1]
+    hard_groups = set(frame.loc[frame["person"].isin(spanning), "group"]) | set(
+        conflict.index[conflict.to_numpy()]
+    )
+    hard = frame["group"].isin(hard_groups).to_numpy()
     target = records["person_id"].copy()
+    easy = frame[~hard]
+    if len(easy):
+        top = (
+            easy.groupby(["group", "person"])
+            .agg(n=("pos", "size"), first=("pos", "min"))
+            .reset_index()
+            .sort_values(["group", "n", "first"], ascending=[True, False, True])
+            .drop_duplicates("group")
+            .set_index("group")["person"]
+        )
+        target.loc[easy.index] = top.loc[easy["group"].to_numpy()].to_numpy()
+    return target, _assign_greedily(frame[hard], target)
+
+
+def _assign_greedily(frame: pd.DataFrame, target: pd.Series) -> int:
+    """The contested groups, largest first, into target; the number of ID-conflict groups."""
     conflicts = 0
     claimed: dict[str, int] = {}
     groups = sorted(frame.groupby("group"), key=lambda g: -len(g[1]))
@@ -245,29 +275,31 @@ def _targets(records: pd.DataFrame, labels: pd.Series) -> tuple[pd.Series, int]:
             person = str(uuid.uuid4())
         claimed[person] = 1
         target.loc[members.index] = person
-    return target, conflicts
+    return conflicts
 
 
 def _moves(records: pd.DataFrame, target: pd.Series, scored: pd.DataFrame) -> pd.DataFrame:
     """Records whose person changes, with their best score to a record of the new person."""
     changed = records.index[target.to_numpy() != records["person_id"].to_numpy()]
     existing = set(records["person_id"])
-    best: dict[int, float] = {}
+    best = pd.Series(dtype=float)
     if len(scored):
         left = scored.index.get_level_values(0).to_numpy()
         right = scored.index.get_level_values(1).to_numpy()
         same = target.loc[left].to_numpy() == target.loc[right].to_numpy()
-        values = scored["score"].to_numpy(dtype=float)
-        for a, b, s in zip(left[same], right[same], values[same], strict=True):
-            best[int(a)] = max(best.get(int(a), -np.inf), s)
-            best[int(b)] = max(best.get(int(b), -np.inf), s)
+        values = scored["score"].to_numpy(dtype=float)[same]
+        best = (
+            pd.concat([pd.Series(values, index=left[same]), pd.Series(values, index=right[same])])
+            .groupby(level=0)
+            .max()
+        )
     return pd.DataFrame(
         {
             "record_id": changed.to_numpy(),
             "from_person": records.loc[changed, "person_id"].to_numpy(),
             "to_person": target.loc[changed].to_numpy(),
             "new_person": [t not in existing for t in target.loc[changed]],
-            "score": [best.get(int(r), np.nan) for r in changed],
+            "score": best.reindex(changed).to_numpy(dtype=float),
         }
     )
 

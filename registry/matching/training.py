@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,12 +61,29 @@ class TrainingResult:
 
 
 def load_records(session: Session) -> pd.DataFrame:
-    """Every live source record's person fields, normalised, indexed by record id."""
-    rows = session.execute(text(_RECORDS)).mappings().all()
-    frame = pd.DataFrame([dict(r) for r in rows], columns=["id", "nid", *PERSON_FIELDS])
-    frame = frame.set_index("id")
-    frame["birth_date"] = frame["birth_date"].map(lambda d: d.isoformat() if d else None)
-    return normalise_frame(frame)
+    """Every live source record's person fields, normalised, indexed by record id.
+
+    Read with COPY as CSV (a million records in seconds, not a row object each); every field
+    stays text, dates as ISO strings, as the comparison engine expects.
+    """
+    return normalise_frame(copy_frame(session, _RECORDS, index="id"))
+
+
+def copy_frame(session: Session, query: str, *, index: str | None = None) -> pd.DataFrame:
+    """A query's rows as text columns (NULL as None) via COPY; `index` (an integer) indexes."""
+    buffer = io.StringIO()
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)
+    finally:
+        cursor.close()
+    buffer.seek(0)
+    frame = pd.read_csv(buffer, dtype=str, keep_default_na=False, na_values=[""])
+    frame = frame.astype(object).where(frame.notna(), None)
+    if index is None:
+        return frame
+    frame[index] = frame[index].astype(np.int64)
+    return frame.set_index(index)
 
 
 def estimate_model(

@@ -176,3 +176,35 @@ def test_direct_gathering_equals_recordlinkage_compare() -> None:
     via_recordlinkage = compare(pairs, left, right, direct=False)
     pd.testing.assert_frame_equal(direct, via_recordlinkage)
     assert direct["given_name"].nunique() > 2 and direct["birth_date"].nunique() > 2
+
+
+def test_jaro_winkler_matches_the_reference_implementation() -> None:
+    """The vectorised (rapidfuzz) similarity equals jellyfish's, pair by pair."""
+    from jellyfish import jaro_winkler_similarity
+
+    names = [
+        "martha",
+        "marhta",
+        "dwayne",
+        "duane",
+        "dixon",
+        "dicksonx",
+        "jensen",
+        "jenssen",
+        "søren",
+        "soeren",
+        "ali",
+        "aliye",
+        "a",
+        "b",
+        "hansen",
+        "hansen",
+    ]
+    left = pd.Series(names)
+    right = pd.Series(names[1:] + names[:1])
+    got = jaro_winkler(left, right)
+    expected = [
+        jaro_winkler_similarity(a, b) for a, b in zip(names, names[1:] + names[:1], strict=True)
+    ]
+    np.testing.assert_allclose(got, expected, atol=1e-7)
+    assert got[0] > 0.95 and got[12] == 0.0
