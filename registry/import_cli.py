@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from registry.imports import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS
+from registry.imports import DEFAULT_BATCH_SIZE, MAX_WORKERS, default_processes
 
 if TYPE_CHECKING:
     from registry.imports.service import ImportResult
@@ -17,8 +17,12 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     """Add the `import` command to the registry CLI."""
 
-    @app.command("import")
+    @app.command(
+        "import",
+        epilog="Example:\n\n  registry import --programme SEL85 --mapping sel85.json udtraek.csv",
+    )
     def import_command(
+        ctx: typer.Context,
         file: Annotated[Path, typer.Argument(help="The CSV or XLSX export to import.")],
         programme: Annotated[str, typer.Option(help="Programme code the file belongs to.")],
         mapping: Annotated[Path, typer.Option(help="Column-mapping JSON file.")],
@@ -30,21 +34,28 @@ def register(app: typer.Typer) -> None:
             DEFAULT_BATCH_SIZE
         ),
         workers: Annotated[
-            int, typer.Option(help="Batches in flight at once (1 = strictly one after another).")
-        ] = DEFAULT_WORKERS,
-        debug: Annotated[bool, typer.Option(help="Show the traceback of an error.")] = False,
+            int,
+            typer.Option(
+                min=1,
+                max=MAX_WORKERS,
+                help="Worker processes, each ingesting one batch at a time "
+                "(default: one per CPU; 1 = one batch after another, in this process).",
+            ),
+        ] = default_processes(),
+        debug: Annotated[
+            bool, typer.Option(help="Show the traceback of an error (as registry --debug).")
+        ] = False,
     ) -> None:
         """Import a programme's CSV/XLSX export; re-importing the same file changes nothing.
 
-        Example: registry import --programme SEL85 --mapping sel85.json export.csv
+        Shows progress (rows/s), writes the rejected rows with row number, field and reason,
+        and ends with a summary.
         """
-        try:
-            result = run_import(file, programme, mapping, batch_size, workers)
-        except Exception as exc:
-            if debug:
-                raise
-            typer.echo(f"error: {_one_line(exc)}", err=True)
-            raise typer.Exit(1) from None
+        if debug:
+            from registry.cli import DEBUG
+
+            ctx.meta[DEBUG] = True
+        result = run_import(file, programme, mapping, batch_size, workers)
         target = rejects or Path(f"{file.name}.rejected.csv")
         written = None
         if result.rejected_rows or rejects is not None:
@@ -55,26 +66,11 @@ def register(app: typer.Typer) -> None:
         typer.echo(summary_screen(result, file, written))
 
 
-def _one_line(exc: Exception) -> str:
-    """An error as one line: the domain detail, or the exception's first line."""
-    from sqlalchemy.exc import DBAPIError
-
-    from registry.errors import RegistryError
-
-    if isinstance(exc, RegistryError):
-        return exc.detail
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
-    if isinstance(exc, DBAPIError):
-        return f"database: {str(exc.orig).strip().splitlines()[0]}"
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
 def run_import(
-    file: Path, programme: str, mapping_file: Path, batch_size: int, workers: int = 2
+    file: Path, programme: str, mapping_file: Path, batch_size: int, workers: int | None = None
 ) -> ImportResult:
-    """Run the import in-process with a progress bar (rows/s); the CLI and the bench use it."""
+    """Run the import with a progress bar (rows/s), batches in worker processes; the CLI and
+    the bench use it."""
     from tqdm import tqdm
 
     from registry.audit.service import AuditContext
@@ -106,9 +102,10 @@ def run_import(
                 submitted_by=actor,
                 audit=AuditContext(actor=actor, roles=("cli",), enabled=settings.audit_enabled),
                 batch_size=batch_size,
-                workers=workers,
+                workers=default_processes() if workers is None else workers,
                 progress=progress,
                 file_name=file.name,
+                database_url=engine.url.render_as_string(hide_password=False),
             )
         finally:
             bar.close()
@@ -127,7 +124,8 @@ def summary_screen(result: ImportResult, file: Path, rejects: Path | None) -> st
         f"  unchanged   {s.unchanged:>10,}"
         + ("   (already imported: nothing changed)" if s.replayed_batches == s.batches > 0 else ""),
         f"  warnings    {s.warnings:>10,}",
-        f"  batches     {s.batches:>10,}   {s.replayed_batches:,} answered from earlier imports",
+        f"  batches     {s.batches:>10,}   {s.replayed_batches:,} answered from earlier imports, "
+        f"run in {len(result.batch_pids):,} process(es)",
         f"  time        {s.seconds:>10.1f}s  {s.rows_per_second:,.0f} rows/s",
     ]
     if result.ignored_columns:

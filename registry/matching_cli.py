@@ -7,17 +7,18 @@ from typing import Annotated
 
 import typer
 
-linkage_app = typer.Typer(help="Probabilistic linkage: model training and relinking.")
+linkage_app = typer.Typer(
+    help="Probabilistic linkage: model training and relinking.",
+    epilog="Examples:\n\n  registry linkage train\n\n  registry linkage relink --apply",
+    no_args_is_help=True,
+)
 
 
-@linkage_app.command("train")
+@linkage_app.command("train", epilog="Example:\n\n  registry linkage train")
 def train(
     activate: Annotated[bool, typer.Option(help="Make the new model the active one.")] = True,
 ) -> None:
-    """Estimate m/u from the registry and store a new model version.
-
-    Example: registry linkage train
-    """
+    """Estimate m/u from the registry and store a new model version."""
     from registry.cli import _ready_engine
     from registry.db import transaction
     from registry.matching.training import train_and_store
@@ -39,15 +40,15 @@ def train(
         typer.echo(f"  {f.name:<13} weights " + " ".join(f"{w:+.1f}" for w in f.weights()))
 
 
-@linkage_app.command("relink")
+@linkage_app.command(
+    "relink",
+    epilog="Examples:\n\n  registry linkage relink            (dry run: what would change)"
+    "\n\n  registry linkage relink --apply",
+)
 def relink(
     apply: Annotated[bool, typer.Option(help="Apply the changes (default: report only).")] = False,
 ) -> None:
-    """Re-score every record with the active model; report, and with --apply, relink.
-
-    Example: registry linkage relink            (dry run: what would change)
-             registry linkage relink --apply
-    """
+    """Re-score every record with the active model; report, and with --apply, relink."""
     from tqdm import tqdm
 
     from registry.cli import _ready_engine

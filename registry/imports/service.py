@@ -4,23 +4,40 @@ Each batch of N rows is one `ingest_batch` call in its own transaction (committe
 next), under a batch_id derived from the file's SHA-256, the mapping's digest, the batch size
 and the batch number. Importing the same file again therefore replays the stored answers
 and changes nothing; an interrupted import resumes where it stopped.
+
+This process reads and maps the file; the batches run either in threads of this process (the
+upload endpoint, inside the server's own workers) or, given a database URL, in worker
+processes with an engine each (`registry import`): validation, normalisation, blocking keys
+and scoring are Python, and processes run them side by side instead of taking turns at one
+interpreter lock.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import multiprocessing
+import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import asdict, dataclass, field
+from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
 from registry.audit.service import AuditContext, record_event
-from registry.db import with_retries
+from registry.db import make_engine, session_factory, with_retries
 from registry.errors import InvalidInput
 from registry.imports import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, MAX_WORKERS
 from registry.imports.mapping import ColumnMapping, RowMapper
@@ -31,6 +48,17 @@ from registry.programmes.service import get_programme
 from registry.settings import Settings
 
 REJECT_COLUMNS = ("row", "source_id", "column", "field", "code", "message")
+#: What a finished batch adds to the summary (ImportSummary attribute names).
+_COUNTED = (
+    "accepted",
+    "rejected",
+    "unchanged",
+    "created",
+    "linked",
+    "review",
+    "retracted",
+    "warnings",
+)
 
 
 @dataclass(frozen=True)
@@ -80,11 +108,13 @@ class ImportSummary:
 
 @dataclass
 class ImportResult:
-    """The summary, every rejected row's reasons, and the file's columns left unmapped."""
+    """The summary, every rejected row's reasons, the file's columns left unmapped, and the
+    processes the batches ran in."""
 
     summary: ImportSummary
     rejected_rows: list[RejectedRow] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    batch_pids: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -92,6 +122,90 @@ class _Pending:
     rows: int = 0
     numbers: list[int] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every batch of one import shares; given once to each worker process."""
+
+    programme_code: str
+    mapping: ColumnMapping
+    settings: Settings
+    submitted_by: str
+    audit: AuditContext
+    origin: dict[str, Any]
+
+
+@dataclass
+class _Done:
+    """One batch's share of the result, counted where the batch ran."""
+
+    rows: int
+    replayed: bool
+    counts: Counter[str]
+    rejected_rows: list[RejectedRow]
+    pid: int
+
+
+class _Runner:
+    """Runs the batches of one import through `_send` and counts their results."""
+
+    def __init__(self, sessions: Callable[[], Session], programme: Programme, job: _Job) -> None:
+        self.sessions = sessions
+        self.programme = programme
+        self.job = job
+
+    def run(self, batch_id: str, pending: _Pending) -> _Done:
+        """Ingest and audit one batch in its own transaction; its counts and rejected rows."""
+        job = self.job
+        outcome = _send(
+            self.sessions,
+            self.programme,
+            batch_id,
+            pending,
+            job.settings,
+            job.submitted_by,
+            job.audit,
+            job.origin,
+        )
+        return _count(job.mapping, pending, outcome)
+
+
+#: A worker process's runner, or what kept it from starting (raised by its first batch).
+_worker_runner: _Runner | Exception | None = None
+
+
+def _start_worker(database_url: str, job: _Job) -> None:
+    """Pool initializer: this process's own engine, and the programme read once."""
+    global _worker_runner
+    try:
+        engine = make_engine(database_url, pool_size=1)
+        Finalize(engine, engine.dispose, exitpriority=10)
+        sessions = session_factory(engine)
+        with sessions() as session:
+            programme = get_programme(session, job.programme_code)
+        _worker_runner = _Runner(sessions, programme, job)
+    except Exception as exc:  # raised from an initializer it would only break the pool
+        _worker_runner = exc
+
+
+def _run_in_worker(batch_id: str, pending: _Pending) -> _Done:
+    """One batch in a worker process, by the runner `_start_worker` made."""
+    runner = _worker_runner
+    if isinstance(runner, Exception):
+        raise runner
+    if runner is None:
+        raise RuntimeError("the import worker process was not initialised")
+    return runner.run(batch_id, pending)
+
+
+def _process_pool(workers: int, database_url: str, job: _Job) -> ProcessPoolExecutor:
+    """Worker processes forked from a fresh server process (not from this threaded one)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(database_url, job)
+    )
 
 
 def batch_prefix(file_sha256: str, mapping: ColumnMapping, batch_size: int) -> str:
@@ -113,11 +227,14 @@ def import_file(
     workers: int = DEFAULT_WORKERS,
     progress: Callable[[int, int], None] | None = None,
     file_name: str | None = None,
+    database_url: str | None = None,
 ) -> ImportResult:
     """Import one CSV/XLSX export; one transaction per batch, up to `workers` at a time.
 
-    Batches sharing a source_id never run at the same time, so a record's versions are
-    applied in file order; the ingest service's programme lock serialises the linking itself.
+    Without `database_url` the batches run in threads using `sessions`; with it, in `workers`
+    processes with an engine each (a file of one batch runs here, without a pool). Batches
+    sharing a source_id never run at the same time, so a record's versions are applied in
+    file order; the ingest service's programme lock serialises the linking itself.
     """
     started = time.perf_counter()
     if not 1 <= batch_size <= settings.max_batch_records:
@@ -137,7 +254,11 @@ def import_file(
     result = ImportResult(summary)
     prefix = batch_prefix(print_.sha256, mapping, batch_size)
     origin = {"file_sha256": print_.sha256, "file_name": file_name}
-    in_flight: dict[Future[BatchOutcome], tuple[_Pending, set[Any]]] = {}
+    job = _Job(programme_code, mapping, settings, submitted_by, audit, origin)
+    here = _Runner(sessions, programme, job)
+    pool: Executor | None = None
+    held: tuple[str, _Pending] | None = None  # the first batch, until a second needs a pool
+    in_flight: dict[Future[_Done], set[Any]] = {}
     done_rows = 0
     submitted = 0
 
@@ -147,37 +268,55 @@ def import_file(
         if progress is not None:
             progress(done_rows, print_.approx_rows)
 
+    def take(done: _Done) -> None:
+        _merge(result, done)
+        report(done.rows)
+
     def collect(enough: Callable[[], bool]) -> None:
         """Take in finished batches until `enough()` holds (or none is in flight)."""
         while in_flight and not enough():
             finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in finished:
-                batch, _ids = in_flight.pop(future)
-                _tally(result, mapping, batch, future.result())
-                summary.batches += 1
-                report(batch.rows)
+                in_flight.pop(future)
+                take(future.result())
 
-    with ThreadPoolExecutor(workers, thread_name_prefix="registry-import") as pool:
+    def dispatch(executor: Executor, batch_id: str, batch: _Pending) -> None:
+        """Hand a batch to the pool once a worker is free and no batch of its ids runs."""
+        ids = {r.get("source_id") for r in batch.records}
+        collect(
+            lambda: (
+                len(in_flight) < workers
+                and all(ids.isdisjoint(other) for other in in_flight.values())
+            )
+        )
+        if isinstance(executor, ProcessPoolExecutor):
+            in_flight[executor.submit(_run_in_worker, batch_id, batch)] = ids
+        else:
+            in_flight[executor.submit(here.run, batch_id, batch)] = ids
 
-        def submit(batch: _Pending) -> None:
-            nonlocal submitted
-            if not batch.records:
-                report(batch.rows)
+    def submit(batch: _Pending) -> None:
+        nonlocal submitted, pool, held
+        if not batch.records:
+            report(batch.rows)
+            return
+        submitted += 1
+        batch_id = f"{prefix}-{submitted:06d}"
+        if workers == 1:
+            take(here.run(batch_id, batch))
+            return
+        if pool is None:
+            if held is None:
+                held = (batch_id, batch)
                 return
-            ids = {r.get("source_id") for r in batch.records}
-            collect(
-                lambda: (
-                    len(in_flight) < workers
-                    and all(ids.isdisjoint(other) for _, other in in_flight.values())
-                )
-            )
-            submitted += 1
-            batch_id = f"{prefix}-{submitted:06d}"
-            future = pool.submit(
-                _send, sessions, programme, batch_id, batch, settings, submitted_by, audit, origin
-            )
-            in_flight[future] = (batch, ids)
+            if database_url is not None:
+                pool = _process_pool(workers, database_url, job)
+            else:
+                pool = ThreadPoolExecutor(workers, thread_name_prefix="registry-import")
+            dispatch(pool, *held)
+            held = None
+        dispatch(pool, batch_id, batch)
 
+    try:
         with open_rows(stream, print_.kind, mapping) as (header, rows):
             mapper = RowMapper(mapping, header)
             result.ignored_columns = mapper.ignored
@@ -207,7 +346,12 @@ def import_file(
                     submit(pending)
                     pending = _Pending()
             submit(pending)
+        if held is not None:  # the whole file was one batch: no pool for it
+            take(here.run(*held))
         collect(lambda: False)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     result.rejected_rows.sort(key=lambda r: r.row)
     summary.seconds = time.perf_counter() - started
     return result
@@ -263,19 +407,16 @@ def _send(
     return outcome
 
 
-def _tally(
-    result: ImportResult, mapping: ColumnMapping, pending: _Pending, outcome: BatchOutcome
-) -> None:
-    """Count a batch's results into the summary; rejected results become rejected rows."""
-    summary = result.summary
-    if outcome.replayed:
-        summary.replayed_batches += 1
+def _count(mapping: ColumnMapping, pending: _Pending, outcome: BatchOutcome) -> _Done:
+    """A batch's results as counts; rejected results become rejected rows."""
+    counts: Counter[str] = Counter()
+    rejected: list[RejectedRow] = []
     for number, item in zip(pending.numbers, outcome.response["results"], strict=True):
         status = item["status"]
-        summary.warnings += len(item.get("warnings") or ())
+        counts["warnings"] += len(item.get("warnings") or ())
         if status == "rejected":
-            summary.rejected += 1
-            result.rejected_rows.extend(
+            counts["rejected"] += 1
+            rejected.extend(
                 RejectedRow(
                     number,
                     item.get("source_id"),
@@ -287,11 +428,23 @@ def _tally(
                 for error in item.get("errors") or ()
             )
         elif outcome.replayed or status == "unchanged":
-            summary.unchanged += 1
+            counts["unchanged"] += 1
         else:
-            summary.accepted += 1
+            counts["accepted"] += 1
             if status in ("created", "linked", "review", "retracted"):
-                setattr(summary, status, getattr(summary, status) + 1)
+                counts[status] += 1
+    return _Done(pending.rows, outcome.replayed, counts, rejected, os.getpid())
+
+
+def _merge(result: ImportResult, done: _Done) -> None:
+    """Add one finished batch to the result."""
+    summary = result.summary
+    summary.batches += 1
+    summary.replayed_batches += done.replayed
+    for name in _COUNTED:
+        setattr(summary, name, getattr(summary, name) + done.counts[name])
+    result.rejected_rows.extend(done.rejected_rows)
+    result.batch_pids.add(done.pid)
 
 
 def write_rejects(path: Path, rows: Iterable[RejectedRow]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,7 @@ def test_importing_the_same_file_twice_changes_nothing(
     assert table_counts(engine) == before
     assert "unchanged            4" in output
     assert "already imported: nothing changed" in output
+    assert re.search(r"batches +4 .*run in [12] process", output), output  # worker processes
 
 
 @pytest.mark.parametrize(

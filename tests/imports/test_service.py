@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 import time
 from datetime import date
@@ -11,6 +12,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from registry.audit.service import AuditContext
 from registry.db import session_factory
@@ -40,6 +43,7 @@ def run(
     mapping: str | None = None,
     batch_size: int = 3,
     workers: int = 2,
+    database_url: str | None = None,
 ) -> ImportResult:
     return import_file(
         session_factory(engine),
@@ -52,6 +56,7 @@ def run(
         batch_size=batch_size,
         workers=workers,
         file_name="udtraek.csv",
+        database_url=database_url,
     )
 
 
@@ -277,3 +282,85 @@ def test_workers_out_of_range_are_refused(
 ) -> None:
     with pytest.raises(InvalidInput, match="workers"):
         run(engine, settings, csv_bytes(export), workers=0)
+
+
+def versions_file(export: Export) -> bytes:
+    """24 rows: K-0002 twelve times (amounts 1..12), between three other records."""
+    good = [row for row in export.rows if row[0] in ("K-0002", "K-0003", "K-0005", "K-0009")]
+    rows = []
+    for n in range(12):
+        rows.append([*good[0][:12], f"{n + 1},00", ""])
+        rows.append(good[1 + n % 3])
+    return csv_bytes(Export(export.persons, rows))
+
+
+def test_worker_processes_ingest_the_batches_in_file_order(
+    engine: Engine, settings: Settings, sel85: str, export: Export, database_url: str
+) -> None:
+    result = run(
+        engine, settings, versions_file(export), batch_size=1, workers=2, database_url=database_url
+    )
+    s = result.summary
+    # K-0003, K-0005 and K-0009 come four times each, unchanged after their first
+    assert (s.rows_read, s.accepted, s.unchanged, s.rejected, s.batches) == (24, 15, 9, 0, 24)
+    assert len(result.batch_pids) == 2 and os.getpid() not in result.batch_pids
+    with engine.connect() as conn:
+        amounts = conn.execute(
+            text(
+                "SELECT v.payload -> 'enrolment' ->> 'amount' FROM source_record_version v "
+                "JOIN source_record s ON s.id = v.source_record_id "
+                "WHERE s.source_id = 'K-0002' ORDER BY v.version"
+            )
+        ).scalars()
+        assert [float(a) for a in amounts] == [float(n) for n in range(1, 13)]
+        events = conn.execute(
+            text("SELECT count(*) FROM audit_event WHERE action = 'feed.import'")
+        ).scalar_one()
+    assert events == 24
+
+
+def test_worker_processes_answer_as_threads_do_and_a_reimport_changes_nothing(
+    engine: Engine, settings: Settings, sel85: str, export: Export, database_url: str
+) -> None:
+    data = csv_bytes(export)
+    first = run(engine, settings, data, batch_size=2, workers=3, database_url=database_url)
+    s = first.summary
+    assert (s.rows_read, s.accepted, s.rejected, s.unchanged) == (7, 4, 3, 0)
+    assert rejects_by_row(first) == dict(BAD_ROWS)
+    assert [r.row for r in first.rejected_rows] == sorted(r.row for r in first.rejected_rows)
+    assert first.batch_pids and os.getpid() not in first.batch_pids
+    before = table_counts(engine)
+    again = run(engine, settings, data, batch_size=2, workers=3, database_url=database_url)
+    assert table_counts(engine) == before
+    assert (again.summary.unchanged, again.summary.accepted) == (4, 0)
+    assert again.summary.replayed_batches == again.summary.batches == s.batches
+    # the same file through threads (same batch ids): the stored answers, nothing new
+    threads = run(engine, settings, data, batch_size=2, workers=3)
+    assert threads.batch_pids == {os.getpid()}
+    assert rejects_by_row(threads) == rejects_by_row(first)
+    assert table_counts(engine) == before
+
+
+def test_a_file_of_one_batch_runs_without_a_pool(
+    engine: Engine, settings: Settings, sel85: str, export: Export, database_url: str
+) -> None:
+    result = run(
+        engine, settings, csv_bytes(export), batch_size=100, workers=4, database_url=database_url
+    )
+    assert result.summary.accepted == 4 and result.batch_pids == {os.getpid()}
+
+
+def test_a_worker_process_that_cannot_start_raises_its_error_here(
+    engine: Engine, settings: Settings, sel85: str, export: Export, database_url: str
+) -> None:
+    nowhere = make_url(database_url).set(database="registry_no_such_database")
+    with pytest.raises(DBAPIError, match="registry_no_such_database"):
+        run(
+            engine,
+            settings,
+            versions_file(export),
+            batch_size=1,
+            workers=2,
+            database_url=nowhere.render_as_string(hide_password=False),
+        )
+    assert table_counts(engine)["feed_batch"] == 0
