@@ -66,8 +66,13 @@ def relink(
             bar.n = done
             bar.refresh()
 
+        settings = get_settings()
         plan = plan_relink(
-            session, model, max_block=get_settings().linkage_max_block, progress=progress
+            session,
+            model,
+            max_block=settings.linkage_max_block,
+            per_record=settings.linkage_max_candidates,
+            progress=progress,
         )
         bar.close()
         typer.echo(json.dumps(plan.summary(), indent=2))

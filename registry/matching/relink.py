@@ -68,6 +68,7 @@ def plan_relink(
     model: FSModel,
     *,
     max_block: int = 500,
+    per_record: int | None = None,
     chunk: int = 200_000,
     progress: Progress | None = None,
 ) -> RelinkPlan:
@@ -78,7 +79,9 @@ def plan_relink(
     records = records.join(current, how="inner")
     keys = copy_frame(session, _KEYS)
     keys["id"] = keys["id"].astype(np.int64)
-    pairs = candidate_pairs(keys[keys["id"].isin(records.index)], max_block=max_block)
+    pairs = candidate_pairs(
+        keys[keys["id"].isin(records.index)], max_block=max_block, per_record=per_record
+    )
     refused = {(int(r), p) for r, p in session.execute(text(_NON_MATCHES)).all()}
     scored = _score_in_chunks(pairs, records, model, chunk, progress)
     scored = _drop_refused(scored, records, refused)
