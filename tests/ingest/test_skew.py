@@ -50,6 +50,41 @@ def skewed_registry(engine: Engine, settings: Settings) -> None:
         push(session, settings, "base", records)
 
 
+def newcomer() -> dict[str, Any]:
+    """A person of the default day whose only key in common with the registry is the day's."""
+    return record(
+        "N2",
+        national_id=None,
+        given_name="Ulla",
+        family_name="Qvist",
+        birth_date=DEFAULT_DAY,
+        region="1084",
+        municipality="999",
+        mother_name="Ukendt",
+    )
+
+
+def push_and_candidates(
+    engine: Engine, settings: Settings, records: list[Any]
+) -> tuple[Any, dict[int, list[int]]]:
+    """Ingest a batch; the registry records the candidate query chose per batch position."""
+    with transaction(engine) as session:
+        answer = push(session, settings, "new", records)
+        # the stage still holds the batch until commit: ask the candidate query what it chose
+        session.execute(text("UPDATE ingest_stage SET person_id = NULL"))
+        limits = {
+            "max_block": settings.linkage_max_block,
+            "max_candidates": settings.linkage_max_candidates,
+        }
+        pairs = session.execute(text(_CANDIDATE_PAIRS), limits).all()
+        own = set(session.execute(text("SELECT record_id FROM ingest_stage")).scalars())
+    chosen: dict[int, list[int]] = {}
+    for ord_, record_id in pairs:
+        if record_id not in own:  # the batch's own keys are stored by now
+            chosen.setdefault(ord_, []).append(record_id)
+    return answer, chosen
+
+
 def test_an_oversized_block_is_skipped_and_candidates_are_capped(
     engine: Engine, settings: Settings
 ) -> None:
@@ -60,6 +95,9 @@ def test_an_oversized_block_is_skipped_and_candidates_are_capped(
             text("SELECT count(*) FROM blocking_key WHERE key = :k"),
             {"k": f"dr:{DEFAULT_DAY}:1084"},
         ).scalar_one()
+        r37, r37_person = conn.execute(
+            text("SELECT id, person_id::text FROM source_record WHERE source_id = 'R37'")
+        ).one()
     assert shared == 100  # the default date + region key covers the whole registry
 
     # R37 again (another programme's record of the same person), plus a newcomer of that day
@@ -73,39 +111,13 @@ def test_an_oversized_block_is_skipped_and_candidates_are_capped(
         municipality=str(101 + 37),
         mother_name="Mor37",
     )
-    newcomer = record(
-        "N2",
-        national_id=None,
-        given_name="Ulla",
-        family_name="Qvist",
-        birth_date=DEFAULT_DAY,
-        region="1084",
-        municipality="999",
-        mother_name="Ukendt",
-    )
-    with transaction(engine) as session:
-        answer = push(session, capped, "new", [again, newcomer])
-        # the stage still holds the batch until commit: ask the candidate query what it chose
-        session.execute(text("UPDATE ingest_stage SET person_id = NULL"))
-        pairs = session.execute(
-            text(_CANDIDATE_PAIRS), {"max_block": 30, "max_candidates": 4}
-        ).all()
-        r37 = session.execute(text("SELECT id FROM source_record WHERE source_id = 'R37'")).scalar()
-        own = set(session.execute(text("SELECT record_id FROM ingest_stage")).scalars())
-    by_ord: dict[int, list[int]] = {}
-    for ord_, record_id in pairs:
-        if record_id not in own:  # the batch's own keys are stored by now
-            by_ord.setdefault(ord_, []).append(record_id)
+    answer, by_ord = push_and_candidates(engine, capped, [again, newcomer()])
     # never the 100-record block: at most 4 candidates each, the true match among them
     assert all(len(ids) <= 4 for ids in by_ord.values())
     assert r37 in by_ord[0]
     # the newcomer shares only the oversized key with the registry: no candidate at all
     assert 1 not in by_ord
     first, second = answer["results"]
-    with engine.connect() as conn:
-        r37_person = conn.execute(
-            text("SELECT person_id::text FROM source_record WHERE source_id = 'R37'")
-        ).scalar_one()
     assert first["person_id"] == r37_person
     assert second["status"] == "created" and second["person_id"] != r37_person
 
@@ -114,21 +126,5 @@ def test_without_the_cap_the_block_would_be_scored(engine: Engine, settings: Set
     """Control: with a block limit above the skew, the newcomer meets the whole block."""
     loose = settings.model_copy(update={"linkage_max_block": 500, "linkage_max_candidates": 500})
     skewed_registry(engine, loose)
-    newcomer = record(
-        "N2",
-        national_id=None,
-        given_name="Ulla",
-        family_name="Qvist",
-        birth_date=DEFAULT_DAY,
-        region="1084",
-        municipality="999",
-        mother_name="Ukendt",
-    )
-    with transaction(engine) as session:
-        push(session, loose, "new", [newcomer])
-        session.execute(text("UPDATE ingest_stage SET person_id = NULL"))
-        pairs = session.execute(
-            text(_CANDIDATE_PAIRS), {"max_block": 500, "max_candidates": 500}
-        ).all()
-        own = set(session.execute(text("SELECT record_id FROM ingest_stage")).scalars())
-    assert len({record_id for _, record_id in pairs} - own) == 100
+    _, by_ord = push_and_candidates(engine, loose, [newcomer()])
+    assert len(set(by_ord[0])) == 100
