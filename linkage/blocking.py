@@ -95,14 +95,8 @@ def candidate_pairs(
     max_block: int = 1000,
     max_share: float = 0.01,
     min_block: int = 50,
-    per_record: int | None = None,
 ) -> pd.MultiIndex:
-    """Distinct (left id, right id) pairs sharing a key; right=None dedupes left (id_l < id_r).
-
-    With `per_record` (dedupe only), a pair is kept only if it is among the `per_record`
-    pairs of one of its records that share the most keys: the rule the ingest path applies
-    to an incoming record (registry.ingest.probabilistic), so work per record stays flat.
-    """
+    """Distinct (left id, right id) pairs sharing a key; right=None dedupes left (id_l < id_r)."""
     dedupe = right is None
     other = left if right is None else right
     total = max(left["id"].nunique(), other["id"].nunique())
@@ -117,35 +111,7 @@ def candidate_pairs(
     if dedupe:
         a, b = pairs["id_l"].to_numpy(), pairs["id_r"].to_numpy()
         pairs = pairs[np.asarray(a < b)]
-    if per_record is not None and dedupe:
-        pairs = _most_shared(pairs, per_record)
     pairs = pairs.drop_duplicates()
     return pd.MultiIndex.from_arrays(
         [pairs["id_l"].to_numpy(), pairs["id_r"].to_numpy()], names=["id_l", "id_r"]
-    )
-
-
-def _most_shared(pairs: pd.DataFrame, per_record: int) -> pd.DataFrame:
-    """(id_l, id_r) rows (one per shared key) cut to each record's top pairs by shared keys.
-
-    Pairs are coded as one int64 each and counted with numpy (a pandas groupby over tens of
-    millions of rows took more memory than the scoring); ties go to the higher other id.
-    """
-    left = pairs["id_l"].to_numpy(dtype=np.int64)
-    right = pairs["id_r"].to_numpy(dtype=np.int64)
-    if not len(left):
-        return pd.DataFrame({"id_l": left, "id_r": right})
-    base = int(max(left.max(), right.max())) + 1
-    codes, shared = np.unique(left * base + right, return_counts=True)
-    lo, hi = np.divmod(codes, base)
-    a = np.concatenate([lo, hi])
-    b = np.concatenate([hi, lo])
-    n = np.concatenate([shared, shared])
-    order = np.lexsort((-b, -n, a))  # by record a; most shared keys first; then higher id
-    grouped = a[order]
-    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
-    rank = np.arange(len(grouped)) - np.repeat(starts, np.diff(np.r_[starts, len(grouped)]))
-    kept = order[rank < per_record]
-    return pd.DataFrame(
-        {"id_l": np.minimum(a[kept], b[kept]), "id_r": np.maximum(a[kept], b[kept])}
     )

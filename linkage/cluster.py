@@ -14,9 +14,15 @@ def connected_components(
     right_arr = np.asarray(right, dtype=object)
     all_ids = pd.Index(np.concatenate([left_arr, right_arr])).unique()
     index = all_ids if nodes is None else nodes.append(all_ids.difference(nodes))
-    a = index.get_indexer(left_arr)
-    b = index.get_indexer(right_arr)
-    parent = np.arange(len(index))
+    labels = components(len(index), index.get_indexer(left_arr), index.get_indexer(right_arr))
+    return pd.Series(labels, index=index, name="cluster")
+
+
+def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Per node 0..n-1, the smallest node of its connected component (edges left-right)."""
+    a = np.asarray(left, dtype=np.int64)
+    b = np.asarray(right, dtype=np.int64)
+    parent = np.arange(n)
     while True:
         pa, pb = parent[a], parent[b]
         lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)
@@ -28,7 +34,7 @@ def connected_components(
             if (grand == parent).all():
                 break
             parent = grand
-    return pd.Series(parent, index=index, name="cluster")
+    return parent
 
 
 def clusters_from_links(links: pd.MultiIndex, nodes: pd.Index | None = None) -> pd.Series:

@@ -40,6 +40,10 @@ def train(
         typer.echo(f"  {f.name:<13} weights " + " ".join(f"{w:+.1f}" for w in f.weights()))
 
 
+#: What each relink stage counts.
+_UNITS = {"reading": "step", "pairing": "chunk", "scoring": "pair", "clustering": "step"}
+
+
 @linkage_app.command(
     "relink",
     epilog="Examples:\n\n  registry linkage relink            (dry run: what would change)"
@@ -59,9 +63,14 @@ def relink(
 
     with transaction(_ready_engine()) as session:
         model_id, model = active_model(session)
-        bar = tqdm(total=0, unit="pairs", desc="scoring", disable=None)
+        bars: dict[str, tqdm] = {}
 
-        def progress(done: int, total: int) -> None:
+        def progress(stage: str, done: int, total: int) -> None:
+            bar = bars.get(stage)
+            if bar is None:
+                for previous in bars.values():
+                    previous.close()
+                bar = bars[stage] = tqdm(total=total, desc=stage, unit=_UNITS[stage], disable=None)
             bar.total = total
             bar.n = done
             bar.refresh()
@@ -70,11 +79,11 @@ def relink(
         plan = plan_relink(
             session,
             model,
-            max_block=settings.linkage_max_block,
             per_record=settings.linkage_max_candidates,
             progress=progress,
         )
-        bar.close()
+        for bar in bars.values():
+            bar.close()
         typer.echo(json.dumps(plan.summary(), indent=2))
         if not apply:
             typer.echo("dry run: nothing changed (use --apply)")

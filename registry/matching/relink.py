@@ -14,27 +14,24 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from linkage.blocking import candidate_pairs
-from linkage.cluster import connected_components
+from linkage.cluster import components
+from linkage.columnar import CodedScorer
 from linkage.model import FSModel
+from linkage.pairing import candidate_pairs
 from linkage.pipeline import score_pairs
+from registry.matching.relink_data import (
+    RegistrySnapshot,
+    read_refusals,
+    read_snapshot,
+)
 from registry.matching.scoring import explanations
-from registry.matching.training import copy_frame, load_records
 from registry.persons.golden import refresh_golden_records
 
-Progress = Callable[[int, int], None]
+#: Progress of a stage ('reading', 'pairing', 'scoring', 'clustering'): done of total.
+Progress = Callable[[str, int, int], None]
 
-_CURRENT = """
-SELECT r.id, r.person_id::text AS person_id,
-       r.link_method = 'manual'
-       OR EXISTS (SELECT 1 FROM match_candidate m WHERE m.source_record_id = r.id
-                  AND m.status = 'pending' AND m.candidate_person_id = r.person_id) AS held
-FROM source_record r WHERE NOT r.retracted
-"""
-_NON_MATCHES = """
-SELECT source_record_id, candidate_person_id::text FROM match_candidate WHERE status = 'non_match'
-"""
-_KEYS = "SELECT key, source_record_id AS id FROM blocking_key"
+#: Pairs scored at a time: ~2M pairs hold a few hundred MiB of intermediate arrays.
+SCORE_CHUNK = 2_000_000
 
 
 @dataclass
@@ -63,36 +60,62 @@ class RelinkPlan:
         }
 
 
+@dataclass
+class _Edges:
+    """Scored pairs that could link (decision link or review), by record position."""
+
+    a: np.ndarray
+    b: np.ndarray
+    score: np.ndarray
+    link: np.ndarray  # bool: decision 'link' (else 'review')
+
+    def where(self, keep: np.ndarray) -> _Edges:
+        return _Edges(self.a[keep], self.b[keep], self.score[keep], self.link[keep])
+
+
 def plan_relink(
     session: Session,
     model: FSModel,
     *,
-    max_block: int = 500,
-    per_record: int | None = None,
-    chunk: int = 200_000,
+    per_record: int = 20,
+    pair_block: int = 20,
+    single_block: int = 5,
+    chunk: int = SCORE_CHUNK,
     progress: Progress | None = None,
 ) -> RelinkPlan:
-    """Score every blocked pair of live records and re-cluster; nothing is written."""
-    records = load_records(session)
-    current = copy_frame(session, _CURRENT, index="id")
-    current["held"] = current["held"] == "t"
-    records = records.join(current, how="inner")
-    keys = copy_frame(session, _KEYS)
-    keys["id"] = keys["id"].astype(np.int64)
-    pairs = candidate_pairs(
-        keys[keys["id"].isin(records.index)], max_block=max_block, per_record=per_record
+    """Score the candidate pairs of live records and re-cluster them; nothing is written.
+
+    Candidate pairs as in linkage.pairing (two-key blocks of at most `pair_block` records,
+    one-key blocks of at most `single_block`, `per_record` per record); they are scored a
+    chunk at a time, keeping only those that could link. Two records that both carry a
+    national ID are not compared: their IDs decide (one ID is one person, two never merge).
+    """
+    report = progress or _silent
+    report("reading", 0, 2)
+    snapshot, keys = read_snapshot(session)
+    report("reading", 2, 2)
+    a, b = candidate_pairs(
+        keys,
+        per_record=per_record,
+        pair_block=pair_block,
+        single_block=single_block,
+        anchored=snapshot.nid >= 0,
+        progress=lambda done, total: report("pairing", done, total),
     )
-    refused = {(int(r), p) for r, p in session.execute(text(_NON_MATCHES)).all()}
-    scored = _score_in_chunks(pairs, records, model, chunk, progress)
-    scored = _drop_refused(scored, records, refused)
-    links = scored[scored["decision"] == "link"]
-    edges_l, edges_r = _edges(records, links)
-    labels = connected_components(edges_l, edges_r, pd.Index(records.index, dtype=object))
-    labels = labels.loc[records.index]
-    target, conflicts = _targets(records, labels)
-    moves = _moves(records, target, scored)
-    reviews = _reviews(scored, records, target)
-    return RelinkPlan(len(records), len(scored), moves, reviews, conflicts)
+    del keys
+    edges = _score(CodedScorer(snapshot.records, model), a, b, chunk, report)
+    edges = edges.where(~_refused(edges, snapshot, read_refusals(session, snapshot)))
+    report("clustering", 0, 1)
+    labels = components(len(snapshot), *_link_edges(snapshot, edges))
+    target, persons, conflicts = _targets(snapshot, labels)
+    moves = _moves(snapshot, target, persons, edges)
+    reviews = _reviews(snapshot, model, target, persons, edges)
+    report("clustering", 1, 1)
+    return RelinkPlan(len(snapshot), len(a), moves, reviews, conflicts)
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    """No progress display."""
 
 
 def apply_relink(session: Session, plan: RelinkPlan, *, actor: str, model_id: int | None) -> None:
@@ -168,167 +191,196 @@ ON CONFLICT DO NOTHING
 """
 
 
-def _score_in_chunks(
-    pairs: pd.MultiIndex,
-    records: pd.DataFrame,
-    model: FSModel,
-    chunk: int,
-    progress: Progress | None,
-) -> pd.DataFrame:
-    """Score all pairs, a chunk at a time (bounded memory, visible progress)."""
-    parts = []
-    for start in range(0, len(pairs), chunk):
-        part = pairs[start : start + chunk]
-        parts.append(score_pairs(part, records, None, model, normalised=True))
-        if progress:
-            progress(min(start + chunk, len(pairs)), len(pairs))
-    if not parts:
-        return pd.DataFrame(columns=["score", "decision"])
-    return pd.concat(parts)
+def _score(
+    scorer: CodedScorer, a: np.ndarray, b: np.ndarray, chunk: int, report: Progress
+) -> _Edges:
+    """Score all pairs a chunk at a time; keep those that could link."""
+    kept: list[_Edges] = []
+    for start in range(0, len(a), chunk):
+        pa, pb = a[start : start + chunk], b[start : start + chunk]
+        scored = scorer.score(pa, pb)
+        link = scored.decision == "link"
+        keep = link | (scored.decision == "review")
+        kept.append(_Edges(pa[keep], pb[keep], scored.score[keep], link[keep]))
+        report("scoring", min(start + chunk, len(a)), len(a))
+    if not kept:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Edges(empty, empty, np.zeros(0), np.zeros(0, dtype=bool))
+    return _Edges(
+        np.concatenate([e.a for e in kept]),
+        np.concatenate([e.b for e in kept]),
+        np.concatenate([e.score for e in kept]),
+        np.concatenate([e.link for e in kept]),
+    )
 
 
-def _drop_refused(
-    scored: pd.DataFrame, records: pd.DataFrame, refused: set[tuple[int, str]]
-) -> pd.DataFrame:
-    """Remove pairs a steward has already declared a non-match (record vs person)."""
-    if not refused or not len(scored):
-        return scored
-    left = scored.index.get_level_values(0)
-    right = scored.index.get_level_values(1)
-    person = records["person_id"]
-    keep = [
-        (int(a), person.at[b]) not in refused and (int(b), person.at[a]) not in refused
-        for a, b in zip(left, right, strict=True)
-    ]
-    return scored[np.asarray(keep, dtype=bool)]
+def _refused(edges: _Edges, snapshot: RegistrySnapshot, refusals: np.ndarray) -> np.ndarray:
+    """Pairs a steward has declared a non-match (one record vs the other's person)."""
+    if not len(refusals) or not len(edges.a):
+        return np.zeros(len(edges.a), dtype=bool)
+    persons = np.int64(len(snapshot.persons))
+    person = snapshot.person
+    forward = edges.a.astype(np.int64) * persons + person[edges.b]
+    backward = edges.b.astype(np.int64) * persons + person[edges.a]
+    return np.isin(forward, refusals) | np.isin(backward, refusals)
 
 
-def _edges(records: pd.DataFrame, links: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Link edges: scored links, shared national IDs, and records a steward holds in place."""
-    with_id = records[records["nid"].notna()]
-    id_anchor = with_id.reset_index().groupby("nid")["id"].transform("min").to_numpy()
-    held = records[records["held"]]
-    person_anchor = records.reset_index().groupby("person_id")["id"].min()
-    left = [
-        links.index.get_level_values(0).to_numpy(),
-        with_id.index.to_numpy(),
-        held.index.to_numpy(),
-    ]
-    right = [
-        links.index.get_level_values(1).to_numpy(),
-        id_anchor,
-        person_anchor.loc[held["person_id"]].to_numpy(),
-    ]
-    return np.concatenate(left).astype(object), np.concatenate(right).astype(object)
+def _link_edges(snapshot: RegistrySnapshot, edges: _Edges) -> tuple[np.ndarray, np.ndarray]:
+    """Links: scored links, shared national IDs, and records a steward holds in place."""
+    position = np.arange(len(snapshot))
+    with_id = position[snapshot.nid >= 0]
+    id_anchor = _first_of_group(snapshot.nid[with_id], with_id)
+    held = position[snapshot.held]
+    person_anchor = _first_of_group(snapshot.person, position)
+    left = np.concatenate([edges.a[edges.link], with_id, held])
+    right = np.concatenate([edges.b[edges.link], id_anchor, person_anchor[held]])
+    return left, right
 
 
-def _targets(records: pd.DataFrame, labels: pd.Series) -> tuple[pd.Series, int]:
-    """Person per record: each group keeps its majority person; ID conflicts stay as they are.
+def _first_of_group(group: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """Per row, the smallest position sharing its group code (rows given by position)."""
+    if not len(group):
+        return position
+    _, first_index, inverse = np.unique(group, return_index=True, return_inverse=True)
+    return position[first_index][inverse]
 
-    Groups whose persons appear in no other group (nearly all) take their majority person
-    in one vectorised step; only groups sharing a person with another group, or holding two
-    national IDs, go through the greedy pass (largest group first; a person goes to one
-    group only).
+
+def _targets(snapshot: RegistrySnapshot, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Person code per record, the person UUIDs (new ones appended), ID-conflict groups.
+
+    Each group keeps its majority person (ties: the person of its first record). Groups
+    whose persons appear in no other group (nearly all) take it in one vectorised step; only
+    groups sharing a person with another group, or holding two national IDs, go through the
+    greedy pass (largest group first; a person goes to one group only); ID conflicts stay.
     """
-    frame = pd.DataFrame(
-        {
-            "group": labels.to_numpy(),
-            "person": records["person_id"].to_numpy(),
-            "nid": records["nid"].to_numpy(),
-            "pos": np.arange(len(records)),
-        },
-        index=records.index,
-    )
-    conflict = frame.groupby("group")["nid"].nunique() > 1
-    groups_per_person = frame.groupby("person")["group"].nunique()
-    spanning = groups_per_person.index[groups_per_person > 1]
-    hard_groups = set(frame.loc[frame["person"].isin(spanning), "group"]) | set(
-        conflict.index[conflict.to_numpy()]
-    )
-    hard = frame["group"].isin(hard_groups).to_numpy()
-    target = records["person_id"].copy()
-    easy = frame[~hard]
+    person, nid = snapshot.person, snapshot.nid
+    conflict = _groups_with_several(labels[nid >= 0], nid[nid >= 0])
+    spanning = _groups_with_several(person, labels)
+    hard_groups = np.union1d(np.unique(labels[np.isin(person, spanning)]), conflict)
+    hard = np.isin(labels, hard_groups)
+    target = person.copy()
+    easy = np.flatnonzero(~hard)
     if len(easy):
-        top = (
-            easy.groupby(["group", "person"])
-            .agg(n=("pos", "size"), first=("pos", "min"))
-            .reset_index()
-            .sort_values(["group", "n", "first"], ascending=[True, False, True])
-            .drop_duplicates("group")
-            .set_index("group")["person"]
-        )
-        target.loc[easy.index] = top.loc[easy["group"].to_numpy()].to_numpy()
-    return target, _assign_greedily(frame[hard], target)
+        target[easy] = _majority(labels[easy], person[easy])
+    persons = list(snapshot.persons)
+    conflicts = _assign_greedily(np.flatnonzero(hard), labels, snapshot, target, persons)
+    return target, np.asarray(persons, dtype=object), conflicts
 
 
-def _assign_greedily(frame: pd.DataFrame, target: pd.Series) -> int:
+def _groups_with_several(group: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The groups holding more than one distinct value."""
+    if not len(group):
+        return np.zeros(0, dtype=np.int64)
+    size = np.int64(value.max()) + 1
+    pairs = np.unique(group.astype(np.int64) * size + value)
+    groups, counts = np.unique(pairs // size, return_counts=True)
+    return groups[counts > 1]
+
+
+def _majority(group: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Per row, its group's most frequent person (ties: the one seen first)."""
+    frame = pd.DataFrame({"group": group, "person": person, "pos": np.arange(len(group))})
+    top = (
+        frame.groupby(["group", "person"], sort=False)
+        .agg(n=("pos", "size"), first=("pos", "min"))
+        .reset_index()
+        .sort_values(["group", "n", "first"], ascending=[True, False, True])
+        .drop_duplicates("group")
+        .set_index("group")["person"]
+    )
+    return top.loc[group].to_numpy(dtype=np.int32)
+
+
+def _assign_greedily(
+    rows: np.ndarray,
+    labels: np.ndarray,
+    snapshot: RegistrySnapshot,
+    target: np.ndarray,
+    persons: list[str],
+) -> int:
     """The contested groups, largest first, into target; the number of ID-conflict groups."""
+    if not len(rows):
+        return 0
+    group = labels[rows]
+    order = np.lexsort((rows, group))  # by group, members in position order
+    rows, group = rows[order], group[order]
+    nid = snapshot.nid[rows]
+    conflicted = set(_groups_with_several(group[nid >= 0], nid[nid >= 0]).tolist())
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    ends = np.r_[starts[1:], len(rows)]
+    members_person = snapshot.person[rows].tolist()
     conflicts = 0
-    claimed: dict[str, int] = {}
-    groups = sorted(frame.groupby("group"), key=lambda g: -len(g[1]))
-    for _, members in groups:
-        if members["nid"].nunique() > 1:
+    claimed: set[int] = set()
+    for k in np.argsort(starts - ends, kind="stable").tolist():  # largest group first
+        start, end = int(starts[k]), int(ends[k])
+        members = members_person[start:end]
+        if int(group[start]) in conflicted:
             conflicts += 1
-            for person in members["person"].unique():
-                claimed.setdefault(person, -1)
+            claimed.update(members)
             continue
-        ranked = Counter(members["person"]).most_common()
+        ranked = Counter(members).most_common()
         person = next((p for p, _ in ranked if p not in claimed), None)
         if person is None:
-            person = str(uuid.uuid4())
-        claimed[person] = 1
-        target.loc[members.index] = person
+            person = len(persons)
+            persons.append(str(uuid.uuid4()))
+        claimed.add(person)
+        target[rows[start:end]] = person
     return conflicts
 
 
-def _moves(records: pd.DataFrame, target: pd.Series, scored: pd.DataFrame) -> pd.DataFrame:
+def _moves(
+    snapshot: RegistrySnapshot, target: np.ndarray, persons: np.ndarray, edges: _Edges
+) -> pd.DataFrame:
     """Records whose person changes, with their best score to a record of the new person."""
-    changed = records.index[target.to_numpy() != records["person_id"].to_numpy()]
-    existing = set(records["person_id"])
-    best = pd.Series(dtype=float)
-    if len(scored):
-        left = scored.index.get_level_values(0).to_numpy()
-        right = scored.index.get_level_values(1).to_numpy()
-        same = target.loc[left].to_numpy() == target.loc[right].to_numpy()
-        values = scored["score"].to_numpy(dtype=float)[same]
-        best = (
-            pd.concat([pd.Series(values, index=left[same]), pd.Series(values, index=right[same])])
-            .groupby(level=0)
-            .max()
-        )
+    changed = np.flatnonzero(target != snapshot.person)
+    best = np.full(len(snapshot), np.nan)
+    together = target[edges.a] == target[edges.b]
+    for side in (edges.a, edges.b):
+        np.fmax.at(best, side[together], edges.score[together])
     return pd.DataFrame(
         {
-            "record_id": changed.to_numpy(),
-            "from_person": records.loc[changed, "person_id"].to_numpy(),
-            "to_person": target.loc[changed].to_numpy(),
-            "new_person": [t not in existing for t in target.loc[changed]],
-            "score": best.reindex(changed).to_numpy(dtype=float),
+            "record_id": snapshot.records.ids[changed],
+            "from_person": snapshot.persons[snapshot.person[changed]],
+            "to_person": persons[target[changed]],
+            "new_person": target[changed] >= len(snapshot.persons),
+            "score": best[changed],
         }
     )
 
 
 def _reviews(
-    scored: pd.DataFrame, records: pd.DataFrame, target: pd.Series
+    snapshot: RegistrySnapshot,
+    model: FSModel,
+    target: np.ndarray,
+    persons: np.ndarray,
+    edges: _Edges,
 ) -> list[dict[str, Any]]:
-    """Uncertain pairs that end up in different persons: the left record vs the right's person."""
-    uncertain = scored[scored["decision"] == "review"]
-    if not len(uncertain):
+    """Uncertain pairs that end up in different persons: the left record vs the right's person.
+
+    Only these few pairs go through the frame pipeline, for the stewards' explanations.
+    """
+    apart = np.flatnonzero(
+        ~edges.link
+        & (target[edges.a] != target[edges.b])
+        & (target[edges.b] < len(snapshot.persons))
+    )
+    if not len(apart):
         return []
-    left = uncertain.index.get_level_values(0).to_numpy()
-    right = uncertain.index.get_level_values(1).to_numpy()
-    apart = np.flatnonzero(target.loc[left].to_numpy() != target.loc[right].to_numpy())
-    existing = set(records["person_id"])
-    notes = explanations(uncertain, apart)
+    a, b = edges.a[apart], edges.b[apart]
+    ids = snapshot.records.ids
+    frame = snapshot.records.frame(np.unique(np.concatenate([a, b])))
+    pairs = pd.MultiIndex.from_arrays([ids[a], ids[b]])
+    scored = score_pairs(pairs, frame, None, model, normalised=True)
+    notes = explanations(scored, np.arange(len(apart)))
     return [
         {
-            "record_id": int(left[i]),
-            "person_id": target.at[right[i]],
-            "candidate_record_id": int(right[i]),
-            "score": float(uncertain["score"].iat[i]),
+            "record_id": int(ids[a[i]]),
+            "person_id": persons[target[b[i]]],
+            "candidate_record_id": int(ids[b[i]]),
+            "score": float(scored["score"].iat[i]),
             "explanation": note,
         }
-        for i, note in zip(apart, notes, strict=True)
-        if target.at[right[i]] in existing
+        for i, note in enumerate(notes)
     ]
 
 

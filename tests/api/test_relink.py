@@ -140,7 +140,10 @@ def test_relink_keeps_two_national_ids_apart(
 ) -> None:
     push(client, setup.sel85, "SEL85", "b1", [record("A")])
     push(client, setup.sel85, "SEL85", "b2", [record("B", national_id="0101404915")])
+    push(client, setup.sel85, "SEL85", "b3", [record("C", national_id=None)])
     summary = relink_with(engine, lenient())
+    # A and B are not compared (their IDs decide); C links to both: one conflict group.
+    assert summary["pairs_scored"] == 2, summary
     assert summary["id_conflict_groups"] == 1, summary
     with transaction(engine) as session:
         moves = plan_relink(session, lenient()).moves

@@ -118,13 +118,3 @@ def test_keys_frame_shape() -> None:
     assert isinstance(frame, pd.DataFrame) and list(frame.columns) == ["key", "id"]
     assert set(frame["id"]) == {7}
 
-
-def test_per_record_keeps_each_records_most_shared_pairs() -> None:
-    """A 6-record block plus two extra keys shared by 0 and 1: one pair per record survives."""
-    rows = [("k", i) for i in range(6)] + [("x", 0), ("x", 1), ("y", 0), ("y", 1)]
-    keys = pd.DataFrame(rows, columns=["key", "id"])
-    everything = candidate_pairs(keys, min_block=50)
-    assert len(everything) == 15
-    kept = set(candidate_pairs(keys, min_block=50, per_record=1).tolist())
-    # 0 and 1 share three keys; the others tie on one and take the highest other id
-    assert kept == {(0, 1), (2, 5), (3, 5), (4, 5)}
