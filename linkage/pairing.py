@@ -25,14 +25,6 @@ import numpy as np
 PairCodes = np.ndarray
 
 
-def key_matrix(kinds: np.ndarray, hashes: np.ndarray, positions: np.ndarray, n: int) -> np.ndarray:
-    """Key kinds x records matrix of 64-bit key hashes (0 where a record has no such key)."""
-    width = int(kinds.max()) + 1 if len(kinds) else 1
-    matrix = np.zeros((width, n), dtype=np.int64)
-    matrix[kinds, positions] = np.where(hashes == 0, 1, hashes)  # 0 is reserved for "none"
-    return matrix
-
-
 def candidate_pairs(
     keys: np.ndarray,
     *,
@@ -42,7 +34,9 @@ def candidate_pairs(
     anchored: np.ndarray | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (positions a < b) to score when deduplicating the records of `keys` (key_matrix).
+    """Pairs (positions a < b) to score when deduplicating records with these keys.
+
+    `keys` is a key kinds x records matrix of 64-bit key hashes, 0 where a record has none.
 
     Pairs of two `anchored` records (both with a national ID, which decides) are left out.
     """

@@ -89,4 +89,6 @@ def relink(
             typer.echo("dry run: nothing changed (use --apply)")
             return
         apply_relink(session, plan, actor="cli:linkage-relink", model_id=model_id)
-    typer.echo(f"applied: {len(plan.moves)} records moved, {len(plan.reviews)} reviews queued")
+    typer.echo(
+        f"applied: {len(plan.moves)} records moved, {plan.summary()['reviews']} reviews queued"
+    )

@@ -6,7 +6,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from linkage.cluster import components
-from linkage.columnar import CodedScorer
+from linkage.columnar import CodedRecords, CodedScorer
 from linkage.model import FSModel
 from linkage.pairing import candidate_pairs
 from linkage.pipeline import score_pairs
@@ -35,13 +35,47 @@ SCORE_CHUNK = 2_000_000
 
 
 @dataclass
+class ReviewPairs:
+    """Uncertain pairs left in different persons; explained only when queued (on apply)."""
+
+    records: CodedRecords
+    model: FSModel
+    a: np.ndarray  # record positions
+    b: np.ndarray
+    person: np.ndarray  # the person b ends up in (UUID), which a is queued against
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Review queue rows with the stewards' explanations (through the frame pipeline)."""
+        if not len(self.a):
+            return []
+        ids = self.records.ids
+        frame = self.records.frame(np.unique(np.concatenate([self.a, self.b])))
+        pairs = pd.MultiIndex.from_arrays([ids[self.a], ids[self.b]])
+        scored = score_pairs(pairs, frame, None, self.model, normalised=True)
+        notes = explanations(scored, np.arange(len(self.a)))
+        return [
+            {
+                "record_id": int(ids[self.a[i]]),
+                "person_id": self.person[i],
+                "candidate_record_id": int(ids[self.b[i]]),
+                "score": float(scored["score"].iat[i]),
+                "explanation": note,
+            }
+            for i, note in enumerate(notes)
+        ]
+
+
+@dataclass
 class RelinkPlan:
     """What a relink would change: record moves, new persons, reviews, unresolved conflicts."""
 
     records: int
     pairs_scored: int
     moves: pd.DataFrame  # record_id, from_person, to_person, new_person, score
-    reviews: list[dict[str, Any]] = field(default_factory=list)
+    reviews: ReviewPairs | None = None
     conflicts: int = 0
 
     def summary(self) -> dict[str, int]:
@@ -55,7 +89,7 @@ class RelinkPlan:
             "new_persons": int(moved.loc[moved["new_person"], "to_person"].nunique())
             if len(moved)
             else 0,
-            "reviews": len(self.reviews),
+            "reviews": len(self.reviews) if self.reviews is not None else 0,
             "id_conflict_groups": self.conflicts,
         }
 
@@ -149,10 +183,9 @@ def apply_relink(session: Session, plan: RelinkPlan, *, actor: str, model_id: in
             for r in main_target.itertuples(index=False)
         ]
         session.execute(text(_RETIRE_EMPTY), {"rows": json.dumps(retire)})
-    if plan.reviews:
-        session.execute(
-            text(_INSERT_REVIEWS), {"rows": json.dumps(plan.reviews), "model_id": model_id}
-        )
+    reviews = plan.reviews.rows() if plan.reviews is not None else []
+    if reviews:
+        session.execute(text(_INSERT_REVIEWS), {"rows": json.dumps(reviews), "model_id": model_id})
 
 
 _APPLY_MOVES = """
@@ -354,34 +387,15 @@ def _reviews(
     target: np.ndarray,
     persons: np.ndarray,
     edges: _Edges,
-) -> list[dict[str, Any]]:
-    """Uncertain pairs that end up in different persons: the left record vs the right's person.
-
-    Only these few pairs go through the frame pipeline, for the stewards' explanations.
-    """
+) -> ReviewPairs:
+    """Uncertain pairs that end up in different persons: the left record vs the right's person."""
     apart = np.flatnonzero(
         ~edges.link
         & (target[edges.a] != target[edges.b])
         & (target[edges.b] < len(snapshot.persons))
     )
-    if not len(apart):
-        return []
     a, b = edges.a[apart], edges.b[apart]
-    ids = snapshot.records.ids
-    frame = snapshot.records.frame(np.unique(np.concatenate([a, b])))
-    pairs = pd.MultiIndex.from_arrays([ids[a], ids[b]])
-    scored = score_pairs(pairs, frame, None, model, normalised=True)
-    notes = explanations(scored, np.arange(len(apart)))
-    return [
-        {
-            "record_id": int(ids[a[i]]),
-            "person_id": persons[target[b[i]]],
-            "candidate_record_id": int(ids[b[i]]),
-            "score": float(scored["score"].iat[i]),
-            "explanation": note,
-        }
-        for i, note in enumerate(notes)
-    ]
+    return ReviewPairs(snapshot.records, model, a, b, persons[target[b]])
 
 
 def _record_events(session: Session, moves: pd.DataFrame, actor: str) -> None:

@@ -22,27 +22,30 @@ from sqlalchemy.orm import Session
 
 from linkage.blocking import KEY_KINDS
 from linkage.columnar import CodedRecords, code_records
-from linkage.pairing import key_matrix
 from registry.persons.golden import PERSON_FIELDS
 
 _RECORDS = f"""
 SELECT r.id, r.person_id,
        ('x' || left(encode(r.national_id_digest, 'hex'), 16))::bit(64)::int8 AS nid,
-       r.link_method = 'manual'
-       OR EXISTS (SELECT 1 FROM match_candidate m WHERE m.source_record_id = r.id
-                  AND m.status = 'pending' AND m.candidate_person_id = r.person_id) AS held,
+       r.link_method = 'manual' OR p.source_record_id IS NOT NULL AS held,
        {", ".join("r." + f for f in PERSON_FIELDS)}
-FROM source_record r WHERE NOT r.retracted ORDER BY r.id
+FROM source_record r
+LEFT JOIN (SELECT DISTINCT source_record_id, candidate_person_id FROM match_candidate
+           WHERE status = 'pending') p
+       ON p.source_record_id = r.id AND p.candidate_person_id = r.person_id
+WHERE NOT r.retracted ORDER BY r.id
 """
-_KIND_LIST = ", ".join(f"'{k}'" for k in KEY_KINDS)
 #: Blocking keys of a range of records, packed 16 bytes a key: the record id, then the key
-#: kind (its index in KEY_KINDS) in the top 4 bits over 60 bits of the key's hash.
+#: kind's two prefix letters in the top 16 bits over 48 bits of the key's hash.
 _KEYS = f"""
 SELECT string_agg(int8send(source_record_id) || int8send(
-           (hashtextextended(key, 0) & {(1 << 60) - 1})
-           | ((array_position(ARRAY[{_KIND_LIST}], left(key, 2)) - 1)::int8 << 60)), ''::bytea)
+           (hashtextextended(key, 0) & {(1 << 48) - 1})
+           | ((ascii(key) << 8 | ascii(substr(key, 2, 1)))::int8 << 48)), ''::bytea)
 FROM blocking_key WHERE source_record_id >= :low AND source_record_id < :high
 """
+#: Key kind index by its two prefix letters as packed above (unknown prefixes: -1).
+_KIND_INDEX = np.full(1 << 16, -1, dtype=np.int64)
+_KIND_INDEX[[ord(k[0]) << 8 | ord(k[1]) for k in KEY_KINDS]] = np.arange(len(KEY_KINDS))
 #: Records per key query: a few MiB of packed keys each.
 KEY_CHUNK = 250_000
 _NON_MATCHES = """
@@ -78,7 +81,7 @@ def read_snapshot(session: Session) -> tuple[RegistrySnapshot, np.ndarray]:
     with ThreadPoolExecutor(1) as pool:
         keys = pool.submit(_read_keys_in_snapshot, bind, exported)
         snapshot = _read_records(session)
-        return snapshot, _key_matrix(keys.result(), snapshot.records.ids)
+        return snapshot, keys.result().for_records(snapshot.records.ids)
 
 
 def _read_records(session: Session) -> RegistrySnapshot:
@@ -125,34 +128,39 @@ def _categorical(column: pa.ChunkedArray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(values, dtype=object))
 
 
-def _read_keys_in_snapshot(bind: Engine | Connection, exported: str) -> np.ndarray:
-    """Every blocking key as (record id, packed kind and hash) rows, in the exported snapshot."""
+@dataclass
+class _KeysById:
+    """Key kinds x record ids (from `low`) hash matrix; ids come from a sequence, so dense."""
+
+    low: int
+    matrix: np.ndarray
+
+    def for_records(self, ids: np.ndarray) -> np.ndarray:
+        """The key kinds x positions matrix of the given records."""
+        return np.ascontiguousarray(self.matrix[:, ids - self.low])
+
+
+def _read_keys_in_snapshot(bind: Engine | Connection, exported: str) -> _KeysById:
+    """Every blocking key's kind and hash by record id, read in the exported snapshot."""
     if not _SNAPSHOT_ID.fullmatch(exported):
         raise ValueError(f"unexpected snapshot id {exported!r}")
-    parts = []
     with bind.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         conn.execute(text(f"SET TRANSACTION SNAPSHOT '{exported}'"))
         low, high = conn.execute(text("SELECT min(id), max(id) FROM source_record")).one()
-        for start in range(low or 0, (high or 0) + 1, KEY_CHUNK):
+        low, high = low or 0, high or -1
+        keys = _KeysById(low, np.zeros((len(KEY_KINDS), high - low + 1), dtype=np.int64))
+        for start in range(low, high + 1, KEY_CHUNK):
             packed = conn.execute(
                 text(_KEYS), {"low": start, "high": start + KEY_CHUNK}
             ).scalar_one()
             if packed is not None:
-                parts.append(np.frombuffer(packed, dtype=">i8").astype(np.int64).reshape(-1, 2))
+                rows = np.frombuffer(packed, dtype=">i8").astype(np.int64).reshape(-1, 2)
+                kinds = _KIND_INDEX[rows[:, 1] >> np.int64(48)]
+                known = kinds >= 0
+                hashes = rows[known, 1] & np.int64((1 << 48) - 1)
+                keys.matrix[kinds[known], rows[known, 0] - low] = np.where(hashes == 0, 1, hashes)
         conn.rollback()
-    return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
-
-
-def _key_matrix(rows: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """The key kinds x records hash matrix of the key rows of the given (ascending) ids."""
-    record_ids = rows[:, 0]
-    positions = np.searchsorted(ids, record_ids)
-    positions[positions == len(ids)] = 0
-    live = ids[positions] == record_ids  # keys of retracted records are left out
-    packed = rows[live, 1]
-    return key_matrix(
-        packed >> np.int64(60), packed & np.int64((1 << 60) - 1), positions[live], len(ids)
-    )
+    return keys
 
 
 def read_refusals(session: Session, snapshot: RegistrySnapshot) -> np.ndarray:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from linkage.pairing import candidate_pairs, key_matrix, shared_keys
+from linkage.pairing import candidate_pairs, shared_keys
 
 
 def matrix(rows: list[tuple[int, int, int]], n: int) -> np.ndarray:
-    """Key matrix from (record position, kind, key value) rows."""
+    """Key kinds x records matrix from (record position, kind, key hash) rows."""
     arr = np.array(rows, dtype=np.int64)
-    return key_matrix(arr[:, 1], arr[:, 2], arr[:, 0], n)
+    keys = np.zeros((int(arr[:, 1].max()) + 1, n), dtype=np.int64)
+    keys[arr[:, 1], arr[:, 0]] = arr[:, 2]
+    return keys
 
 
 def pairs(keys: np.ndarray, **options: object) -> set[tuple[int, int]]:
