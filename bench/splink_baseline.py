@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import duckdb
 import pandas as pd
 import splink
 import splink.comparison_level_library as cll
@@ -148,7 +149,32 @@ def _birth_date_comparison() -> cl.CustomComparison:
     )
 
 
-def _settings() -> SettingsCreator:
+#: Blocking rules for prediction: one field and a birth year or place (recall at 20k)...
+BROAD_RULES = [
+    block_on("national_id"),
+    block_on("family_name", "birth_year"),
+    block_on("given_name", "birth_date"),
+    block_on("birth_date", "region"),
+    CustomRule("l.given_name = r.family_name and l.family_name = r.given_name"),
+    block_on("mother_name", "birth_year"),
+]
+#: ...or two fields each (as the registry's relink pairs on two keys): at a million persons
+#: the broad rules' blocks (a common family name and a year) exceed the machine's memory.
+TIGHT_RULES = [
+    block_on("national_id"),
+    block_on("family_name", "birth_date"),
+    block_on("given_name", "birth_date"),
+    block_on("given_name", "family_name", "birth_year"),
+    block_on("given_name", "family_name", "municipality"),
+    CustomRule(
+        "l.given_name = r.family_name and l.family_name = r.given_name "
+        "and l.birth_year = r.birth_year"
+    ),
+    block_on("mother_name", "birth_date"),
+]
+
+
+def _settings(rules: list[Any]) -> SettingsCreator:
     """The model: comparisons and the blocking rules for prediction."""
     return SettingsCreator(
         link_type="dedupe_only",
@@ -171,27 +197,33 @@ def _settings() -> SettingsCreator:
                 ],
             ),
         ],
-        blocking_rules_to_generate_predictions=[
-            block_on("national_id"),
-            block_on("family_name", "birth_year"),
-            block_on("given_name", "birth_date"),
-            block_on("birth_date", "region"),
-            CustomRule("l.given_name = r.family_name and l.family_name = r.given_name"),
-            block_on("mother_name", "birth_year"),
-        ],
+        blocking_rules_to_generate_predictions=rules,
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
     )
 
 
 def splink_dedupe(
-    records: list[dict[str, Any]], threshold: float = 0.9, seed: int = 1
+    records: list[dict[str, Any]],
+    threshold: float = 0.9,
+    seed: int = 1,
+    *,
+    tight: bool = False,
+    memory_limit: str | None = None,
 ) -> SplinkResult:
-    """Deduplicate person records with Splink, unsupervised; clusters at `threshold`."""
+    """Deduplicate person records with Splink, unsupervised; clusters at `threshold`.
+
+    `tight` blocks on two fields per rule (TIGHT_RULES); `memory_limit` caps DuckDB (which
+    then spills to disk) instead of its default of 80 % of the machine's memory.
+    """
     t0 = time.perf_counter()
     frame = _frame(records)
-    db_api = DuckDBAPI()
-    linker = Linker(db_api.register(frame), _settings(), log_level=logging.WARNING)
+    connection = duckdb.connect()
+    if memory_limit:
+        connection.execute(f"SET memory_limit = '{memory_limit}'")
+    db_api = DuckDBAPI(connection)
+    rules = TIGHT_RULES if tight else BROAD_RULES
+    linker = Linker(db_api.register(frame), _settings(rules), log_level=logging.WARNING)
 
     # Prior from rules that admit almost no false positives (recall is a guess, not fitted).
     linker.training.estimate_probability_two_random_records_match(

@@ -149,3 +149,21 @@ def test_relink_keeps_two_national_ids_apart(
         moves = plan_relink(session, lenient()).moves
     assert summary["records_moving"] == 0, moves.to_dict("records")
     assert scalar(engine, "SELECT count(DISTINCT person_id) FROM source_record") == 2
+
+
+def test_relink_reads_only_live_records_and_their_keys(
+    client: TestClient, setup: Setup, engine: Engine
+) -> None:
+    first = push(client, setup.sel85, "SEL85", "b1", [record("A")]).json()["results"][0]
+    push(client, setup.sel85, "SEL85", "b2", [record("B", **WEAK)])
+    push(client, setup.sel85, "SEL85", "b3", [record("C", **WEAK)])
+    before = relink_with(engine, lenient(), apply=False)
+    assert before["records"] == 3 and before["pairs_scored"] == 3, before
+    retraction = {"source_id": "C", "retracted": True}
+    assert push(client, setup.sel85, "SEL85", "b4", [retraction]).status_code == 200
+    summary = relink_with(engine, lenient(), apply=False)
+    # C is gone from the relink: two live records, one pair, B moves to A's person.
+    assert summary["records"] == 2 and summary["pairs_scored"] == 1, summary
+    with transaction(engine) as session:
+        moves = plan_relink(session, lenient()).moves
+    assert moves["to_person"].tolist() == [first["person_id"]]
