@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Literal
@@ -256,3 +256,109 @@ def compare(
 def level_columns(comparison: pd.DataFrame, config: CompareConfig = PERSON_CONFIG) -> np.ndarray:
     """The level matrix (pairs x fields, int8) in the config's field order."""
     return comparison[[s.name for s in config.fields]].to_numpy(dtype=np.int8)
+
+
+# --- Few pairs without pandas (the single-record ingest path) ---------------------------------
+
+
+def _missing(value: object) -> bool:
+    """pd.notna's verdict for one value: None and NaN are missing."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _jw(a: object, b: object) -> float:
+    """jaro_winkler for one pair (NaN where either side is missing)."""
+    if _missing(a) or _missing(b):
+        return float("nan")
+    if a == b:
+        return 1.0
+    return float(JaroWinkler.normalized_similarity(str(a), str(b)))
+
+
+def _string_level(sim: float, thresholds: Sequence[float]) -> int:
+    """string_levels for one similarity."""
+    if sim != sim:
+        return MISSING
+    ts = sorted(thresholds, reverse=True)
+    top = len(ts) + 1
+    if sim >= 1.0:
+        return top
+    for i, t in enumerate(ts):
+        if sim >= t:
+            return top - 1 - i
+    return 0
+
+
+def _date_tuple(value: object) -> tuple[int, int, int]:
+    """_date_ints for one value: (year, month, day), -1s where missing or unparsable."""
+    if isinstance(value, str) and len(value) >= 10:
+        with suppress(ValueError):
+            return (int(value[:4]), int(value[5:7]), int(value[8:10]))
+    return (-1, -1, -1)
+
+
+def _date_level(a: object, b: object) -> int:
+    """date_levels for one pair."""
+    ya, ma, da = _date_tuple(a)
+    yb, mb, db = _date_tuple(b)
+    if ya < 0 or yb < 0:
+        return MISSING
+    same_y, same_m, same_d = ya == yb, ma == mb, da == db
+    if same_y and same_m and same_d:
+        return 4
+    if same_y and ma == db and da == mb and ma != da:
+        return 3
+    if int(same_y) + int(same_m) + int(same_d) >= 2:
+        return 2
+    if abs(ya - yb) <= 2:
+        return 1
+    return 0
+
+
+def _exact_level(a: object, b: object) -> int:
+    """exact_levels for one pair."""
+    if _missing(a) or _missing(b):
+        return MISSING
+    return int(a == b)
+
+
+def compare_records(
+    pairs: Sequence[tuple[Mapping[str, object], Mapping[str, object]]],
+    config: CompareConfig = PERSON_CONFIG,
+) -> tuple[np.ndarray, dict[str, list[object]]]:
+    """compare() for a few (left, right) normalised records, without pandas.
+
+    Returns the level matrix (pairs x fields, int8, the config's field order) and the tf_
+    values per tf field (the left record's value), exactly as compare() computes them.
+    """
+    specs = {s.name: s for s in config.fields}
+    levels = np.empty((len(pairs), len(config.fields)), dtype=np.int8)
+    tf: dict[str, list[object]] = {s.name: [] for s in config.fields if s.tf}
+    for i, (left, right) in enumerate(pairs):
+        sims = {
+            s.name: _jw(left.get(s.left), right.get(s.right))
+            for s in config.fields
+            if s.method == "string"
+        }
+        if config.swap is not None:
+            g, f = specs[config.swap[0]], specs[config.swap[1]]
+            cross_g = float(np.nan_to_num(_jw(left.get(g.left), right.get(f.right))))
+            cross_f = float(np.nan_to_num(_jw(left.get(f.left), right.get(g.right))))
+            straight = float(np.nan_to_num(sims[g.name])) + float(np.nan_to_num(sims[f.name]))
+            if (
+                cross_g + cross_f > straight + 0.05
+                and cross_g >= config.swap_min
+                and cross_f >= config.swap_min
+            ):
+                sims[g.name], sims[f.name] = cross_g, cross_f
+        for j, spec in enumerate(config.fields):
+            a, b = left.get(spec.left), right.get(spec.right)
+            if spec.method == "string":
+                levels[i, j] = _string_level(sims[spec.name], spec.thresholds)
+            elif spec.method == "date":
+                levels[i, j] = _date_level(a, b)
+            else:
+                levels[i, j] = _exact_level(a, b)
+            if spec.tf:
+                tf[spec.name].append(a)
+    return levels, tf

@@ -368,3 +368,59 @@ def with_u_from_random(
     ]
     meta = {**model.meta, "u_pairs": len(random_pairs)}
     return FSModel(fields, model.prior, model.upper, model.lower, list(model.vetoes), meta)
+
+
+# --- Few pairs without pandas (the single-record ingest path) ---------------------------------
+
+
+def weights_for_levels(
+    model: FSModel,
+    levels: np.ndarray,
+    names: Sequence[str],
+    tf_values: Mapping[str, Sequence[object]],
+) -> np.ndarray:
+    """field_weights() of a level matrix (columns named by `names`): pairs x model fields.
+
+    tf_values holds the tf_ column of compare() per field; the result equals field_weights()
+    on the same comparison, column for column.
+    """
+    column = {name: j for j, name in enumerate(names)}
+    out = np.empty((len(levels), len(model.fields)), dtype=float)
+    for k, f in enumerate(model.fields):
+        lv = levels[:, column[f.name]].astype(np.int16)
+        w = np.append(f.weights(), 0.0)[lv]  # index -1 (missing) -> 0
+        values = tf_values.get(f.name)
+        if f.tf and f.tf_u and values is not None:
+            top = len(f.m) - 1
+            freq = np.array(
+                [np.nan if v is None else f.tf.get(str(v), np.nan) for v in values], dtype=float
+            )
+            adj = np.log2(f.tf_u / np.nan_to_num(freq, nan=f.tf_u))
+            w = np.where(lv == top, w + np.minimum(adj, 0.0), w)
+        out[:, k] = w
+    return out
+
+
+def decide_levels(
+    model: FSModel, levels: np.ndarray, names: Sequence[str], scores: np.ndarray
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """decide() for a level matrix: (probability, decision, veto name or '') per pair."""
+    column = {name: j for j, name in enumerate(names)}
+    sv = np.asarray(scores, dtype=float)
+    rank = np.where(sv >= model.upper, 2, np.where(sv >= model.lower, 1, 0))
+    vetoed = np.full(len(sv), "", dtype=object)
+    for v in model.vetoes:
+        mask = np.ones(len(sv), dtype=bool)
+        for name, allowed in v.conditions.items():
+            if name not in column:
+                mask[:] = False
+                break
+            mask &= np.isin(levels[:, column[name]], allowed)
+        for name, allowed in v.unless.items():
+            if name in column:
+                mask &= ~np.isin(levels[:, column[name]], allowed)
+        cap = _RANK[v.outcome]
+        hit = mask & (rank > cap)
+        rank = np.where(hit, cap, rank)
+        vetoed[hit] = v.name
+    return probability(sv), [str(d) for d in _DECISIONS[rank]], [str(x) for x in vetoed]

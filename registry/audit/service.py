@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
+from registry.db import execute_script
 
 GENESIS = bytes(32)
 #: Advisory-lock key: one writer extends the chain at a time, so it never forks.
@@ -74,9 +75,14 @@ def record_event(
     """Append one event to the chain, in the caller's transaction."""
     if not context.enabled:
         return
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
-    prev = session.execute(
-        text("SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1")
+    # one round trip: take the chain's lock, then read its head
+    prev = execute_script(
+        session,
+        [
+            "SELECT pg_advisory_xact_lock(:k)",
+            "SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1",
+        ],
+        {"k": AUDIT_LOCK},
     ).scalar_one_or_none()
     row = AuditEvent(
         occurred_at=datetime.now(UTC),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -11,19 +12,38 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from linkage.normalise import normalise_frame
+from linkage.model import FSModel
+from linkage.normalise import (
+    date_iso,
+    name_key,
+    normalise_frame,
+    normalise_place,
+    normalise_sex,
+)
+from registry.db import execute_script
 from registry.ingest import queries
-from registry.matching.assign import assign
-from registry.matching.scoring import score_external, score_internal
+from registry.matching.assign import Assignment, ReviewItem, assign, assign_one
+from registry.matching.scoring import score_external, score_external_records, score_internal
 from registry.matching.store import active_model
 from registry.persons.golden import PERSON_FIELDS
 from registry.settings import Settings
+
+#: normalise_frame()'s function per person field, for one row at a time.
+NORMALISERS: dict[str, Callable[[Any], str | None]] = {
+    "given_name": name_key,
+    "family_name": name_key,
+    "mother_name": name_key,
+    "birth_date": date_iso,
+    "sex": normalise_sex,
+    "region": normalise_place,
+    "municipality": normalise_place,
+}
 
 #: Advisory lock serialising probabilistic resolution, so that two batches holding the same
 #: new person (without a national ID) cannot both create it: the second sees the first's keys.
 LINKAGE_LOCK_SPACE = zlib.crc32(b"registry.linkage") & 0x7FFFFFFF
 
-_UNRESOLVED = f"""
+UNRESOLVED = f"""
 SELECT ord, new_person_id, encode(nid_digest, 'hex') AS nid, {", ".join(PERSON_FIELDS)}
 FROM ingest_stage WHERE action = 'create' AND person_id IS NULL ORDER BY ord
 """
@@ -33,54 +53,150 @@ FROM ingest_stage WHERE action = 'create' AND person_id IS NULL ORDER BY ord
 #: such as 1900-01-01) is skipped, its size counted only up to :max_block + 1 rows; of the
 #: rest, the :max_candidates records sharing the most keys with the record are kept (a true
 #: match shares most of its keys, a block-mate one), so the work per record stays flat.
-_CANDIDATE_PAIRS = """
+_CANDIDATE_RANKS = """
 WITH wanted AS (
     SELECT DISTINCT k.key FROM key_stage k
     JOIN ingest_stage s ON s.ord = k.ord AND s.action = 'create' AND s.person_id IS NULL
 ), usable AS (
-    SELECT w.key FROM wanted w
-    WHERE (SELECT count(*) FROM (SELECT 1 FROM blocking_key b WHERE b.key = w.key
-                                 LIMIT :max_block + 1) x) <= :max_block
+    -- each block read once (up to the cap and one more record), kept if within the cap
+    SELECT w.key, x.ids FROM wanted w
+    CROSS JOIN LATERAL (
+        SELECT array_agg(b.source_record_id) AS ids
+        FROM (SELECT b.source_record_id FROM blocking_key b WHERE b.key = w.key
+              LIMIT :max_block + 1) b
+    ) x
+    WHERE cardinality(x.ids) <= :max_block
 ), shared AS (
-    SELECT k.ord, b.source_record_id AS record_id, count(*) AS keys
+    SELECT k.ord, r.record_id, count(*) AS keys
     FROM key_stage k
     JOIN ingest_stage s ON s.ord = k.ord AND s.action = 'create' AND s.person_id IS NULL
     JOIN usable u ON u.key = k.key
-    JOIN blocking_key b ON b.key = k.key
-    GROUP BY k.ord, b.source_record_id
+    CROSS JOIN LATERAL unnest(u.ids) AS r(record_id)
+    GROUP BY k.ord, r.record_id
 ), ranked AS (
     SELECT ord, record_id,
            row_number() OVER (PARTITION BY ord ORDER BY keys DESC, record_id DESC) AS rank
     FROM shared
 )
-SELECT ord, record_id FROM ranked WHERE rank <= :max_candidates
+"""
+
+_CANDIDATE_PAIRS = (
+    _CANDIDATE_RANKS
+    + "SELECT ord, record_id FROM ranked WHERE rank <= :max_candidates ORDER BY ord, rank"
+)
+
+_LOCK_LINKAGE = "SELECT pg_advisory_xact_lock(:space, 0)"
+
+#: Whether a candidate's person holds a national ID: one index probe per candidate record.
+#: (As EXISTS, the planner hashes the whole person_identifier table once candidates are
+#: thousands, a 1,000-record batch's case: at 1M persons that alone took ~250 ms a batch.)
+_HAS_ID = """
+LEFT JOIN LATERAL (SELECT true AS found FROM person_identifier i
+                   WHERE i.person_id = r.person_id LIMIT 1) has_id ON true
 """
 
 _CANDIDATE_RECORDS = f"""
 SELECT r.id AS record_id, r.person_id::text AS person_id,
-       EXISTS (SELECT 1 FROM person_identifier i WHERE i.person_id = r.person_id)
-           AS person_has_id,
+       has_id.found IS NOT NULL AS person_has_id,
        {", ".join("r." + f for f in PERSON_FIELDS)}
 FROM source_record r
+{_HAS_ID}
 WHERE r.id = ANY(:ids) AND NOT r.retracted
 """
 
 _BATCH_KEYS = "SELECT key, ord AS id FROM key_stage WHERE ord = ANY(:ords)"
 
+#: One record's candidates (pairs in rank order) with their registry records, in one query.
+_CANDIDATES_OF_ONE = f"""{_CANDIDATE_RANKS}
+SELECT p.record_id, r.person_id::text AS person_id,
+       has_id.found IS NOT NULL AS person_has_id,
+       {", ".join("r." + f for f in PERSON_FIELDS)}
+FROM ranked p
+JOIN source_record r ON r.id = p.record_id AND NOT r.retracted
+{_HAS_ID}
+WHERE p.rank <= :max_candidates
+ORDER BY p.ord, p.rank
+"""
 
-def resolve_probabilistically(session: Session, settings: Settings) -> dict[str, int]:
-    """Score unresolved records against the registry and each other; decide and stage links."""
-    rows = session.execute(text(_UNRESOLVED)).mappings().all()
+#: A statement to run after resolution (with the ingest's next steps), and its parameters.
+Pending = tuple[str, dict[str, Any]]
+
+
+def resolve_probabilistically(
+    session: Session, settings: Settings, rows: Sequence[Any] | None = None
+) -> tuple[dict[str, int], list[Pending]]:
+    """Score unresolved records against the registry and each other; decide, stage links.
+
+    rows: the stage's unresolved records (UNRESOLVED), when the caller read them already.
+    Returns the counts per method, and the statements that stage the decisions, for the
+    caller to send together with its next steps.
+    """
+    if rows is None:
+        rows = session.execute(text(UNRESOLVED)).mappings().all()
     if not rows:
-        return {}
-    session.execute(text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": LINKAGE_LOCK_SPACE})
+        return {}, []
     model_id, model = active_model(session)
+    if len(rows) == 1:
+        assignments, reviews = _resolve_one(session, settings, rows[0], model)
+    else:
+        assignments, reviews = _resolve_batch(session, settings, rows, model)
+    pending: list[Pending] = [
+        (
+            queries.APPLY_ASSIGNMENTS,
+            {"assignments": _json_rows(assignments), "model_id": model_id},
+        )
+    ]
+    if reviews:
+        pending.append((queries.STAGE_REVIEWS, {"reviews": _json_rows(reviews)}))
+    counts: dict[str, int] = {"review": len(reviews)}
+    for a in assignments:
+        counts[a.method] = counts.get(a.method, 0) + 1
+    return counts, pending
+
+
+def _limits(settings: Settings) -> dict[str, int]:
+    return {
+        "max_block": settings.linkage_max_block,
+        "max_candidates": settings.linkage_max_candidates,
+        "space": LINKAGE_LOCK_SPACE,
+    }
+
+
+def _resolve_one(
+    session: Session, settings: Settings, row: Any, model: FSModel
+) -> tuple[list[Assignment], list[ReviewItem]]:
+    """A one-record batch: the frame path's decisions, computed without pandas (faster)."""
+    found = (
+        execute_script(session, [_LOCK_LINKAGE, _CANDIDATES_OF_ONE], _limits(settings))
+        .mappings()
+        .all()
+    )
+    candidates = [_normalised(c) for c in found]
+    external = score_external_records(_normalised(row), candidates, model)
+    return assign_one(int(row["ord"]), str(row["new_person_id"]), row["nid"] is not None, external)
+
+
+def _normalised(row: Any) -> dict[str, Any]:
+    """A row with its person fields normalised as _frame() normalises a frame's columns."""
+    out = dict(row)
+    day = out.get("birth_date")
+    out["birth_date"] = day.isoformat() if day else None
+    for name, func in NORMALISERS.items():
+        if name in out:
+            value = out[name]
+            out[name] = None if value is None or value != value else (func(value) or None)
+    return out
+
+
+def _resolve_batch(
+    session: Session, settings: Settings, rows: Any, model: FSModel
+) -> tuple[list[Assignment], list[ReviewItem]]:
+    """Several records: score against the registry and each other with frames, then assign."""
     batch = _frame(rows, "ord")
     batch["new_person_id"] = batch["new_person_id"].astype(str)
     max_block = settings.linkage_max_block
-    limits = {"max_block": max_block, "max_candidates": settings.linkage_max_candidates}
     pairs = pd.DataFrame(
-        session.execute(text(_CANDIDATE_PAIRS), limits).all(),
+        execute_script(session, [_LOCK_LINKAGE, _CANDIDATE_PAIRS], _limits(settings)).all(),
         columns=["ord", "record_id"],
     )
     candidates = _candidates(session, pairs)
@@ -91,17 +207,7 @@ def resolve_probabilistically(session: Session, settings: Settings) -> dict[str,
         columns=["key", "id"],
     )
     internal = score_internal(batch, keys, model, max_block)
-    assignments, reviews = assign(batch, external, internal)
-    session.execute(
-        text(queries.APPLY_ASSIGNMENTS),
-        {"rows": _json_rows(assignments), "model_id": model_id},
-    )
-    if reviews:
-        session.execute(text(queries.STAGE_REVIEWS), {"rows": _json_rows(reviews)})
-    counts: dict[str, int] = {"review": len(reviews)}
-    for a in assignments:
-        counts[a.method] = counts.get(a.method, 0) + 1
-    return counts
+    return assign(batch, external, internal)
 
 
 def _json_rows(items: list[Any]) -> str:

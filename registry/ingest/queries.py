@@ -1,5 +1,7 @@
 """The set-based SQL of the ingest path: one statement per step, over a staging table.
 
+Fixed sequences of steps are sent together (registry.db.execute_script), one round trip each.
+
 The stage tables are created once per database connection and emptied at every commit
 (ON COMMIT DELETE ROWS): creating and dropping them per batch cost more than a one-record
 batch's whole resolution.
@@ -64,7 +66,7 @@ CREATE TEMP TABLE IF NOT EXISTS review_stage (
 
 FILL_KEYS = """
 INSERT INTO key_stage (ord, key)
-SELECT ord, key FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(ord integer, key text)
+SELECT ord, key FROM jsonb_to_recordset(CAST(:key_rows AS jsonb)) AS x(ord integer, key text)
 """
 
 #: One JSON parameter carries the whole batch; PostgreSQL unpacks it into typed rows.
@@ -152,7 +154,7 @@ APPLY_ASSIGNMENTS = """
 UPDATE ingest_stage s
 SET person_id = a.person_id, method = a.method, score = a.score,
     explanation = a.explanation, review = a.review, model_id = :model_id
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS a(
+FROM jsonb_to_recordset(CAST(:assignments AS jsonb)) AS a(
     ord integer, person_id uuid, method text, score double precision, explanation jsonb,
     review boolean)
 WHERE s.ord = a.ord
@@ -162,7 +164,7 @@ STAGE_REVIEWS = """
 INSERT INTO review_stage (ord, person_id, candidate_record_id, candidate_ord, reason, score,
                           explanation)
 SELECT ord, person_id, candidate_record_id, candidate_ord, reason, score, explanation
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
+FROM jsonb_to_recordset(CAST(:reviews AS jsonb)) AS x(
     ord integer, person_id uuid, candidate_record_id bigint, candidate_ord integer, reason text,
     score double precision, explanation jsonb)
 """
@@ -293,6 +295,9 @@ WHERE s.record_id IS NOT NULL
   AND (q.reason = 'uncertain' OR s.person_id <> q.person_id)
 ON CONFLICT DO NOTHING
 """
+
+#: Lock the programme, then stage the batch (tables once per connection) and its keys.
+STAGING = (LOCK_PROGRAMME, CREATE_STAGE, CREATE_SIDE_STAGES, FILL_STAGE, FILL_KEYS, ANALYZE_STAGES)
 
 #: Before matching: classify, and link what a known national ID resolves.
 BEFORE_MATCHING = (MATCH_EXISTING, CLASSIFY, LINK_BY_NATIONAL_ID, KEEP_LINK)

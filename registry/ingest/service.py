@@ -14,15 +14,16 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from linkage.blocking import blocking_keys
+from registry.db import execute_script
 from registry.errors import Conflict, PayloadTooLarge
 from registry.identity.national_id import SCHEMES
 from registry.ingest import queries
 from registry.ingest.models import FeedBatch
-from registry.ingest.probabilistic import resolve_probabilistically
+from registry.ingest.probabilistic import UNRESOLVED, resolve_probabilistically
 from registry.ingest.validation import Issue, RuleSet, ValidRecord, validate_record
 from registry.metrics import observe_batch_size, observe_link_outcomes
-from registry.overview.quality import record_batch_active_count
-from registry.overview.summary import refresh_summary
+from registry.overview import summary
+from registry.overview.quality import LATEST_COUNT_RECENT, RECORD_COUNT
 from registry.programmes.models import Programme
 from registry.settings import Settings
 
@@ -89,11 +90,7 @@ def ingest_batch(
     valid, rejected = _split(checked)
     outcomes = _resolve_and_store(session, programme, feed_batch_id, valid, settings)
     response = _answer(batch_id, records, checked, valid, rejected, outcomes)
-    _store_answer(session, programme, feed_batch_id, response)
-    record_batch_active_count(
-        session, programme.id, feed_batch_id, settings.active_count_interval_seconds
-    )
-    refresh_summary(session)
+    _store_answer_and_refresh(session, programme, feed_batch_id, response, settings)
     observe_batch_size(len(records))
     observe_link_outcomes(Counter(str(r["status"]) for r in response["results"]))
     return BatchOutcome(response, replayed=False)
@@ -196,24 +193,29 @@ def _resolve_and_store(
     """Stage the valid records and run the set-based resolution; one outcome per record."""
     if not valid:
         return {}
-    params = {
+    params: dict[str, Any] = {
         "programme_id": programme.id,
         "scheme": settings.national_id_scheme,
         "feed_batch_id": feed_batch_id,
         "lock_space": INGEST_LOCK_SPACE,
     }
-    session.execute(text(queries.LOCK_PROGRAMME), params)
-    session.execute(text(queries.CREATE_STAGE))
-    session.execute(text(queries.CREATE_SIDE_STAGES))
-    session.execute(text(queries.FILL_STAGE), {"rows": _stage_rows(valid)})
-    session.execute(text(queries.FILL_KEYS), {"rows": _key_rows(valid)})
-    session.execute(text(queries.ANALYZE_STAGES))
-    for step in queries.BEFORE_MATCHING:
-        session.execute(text(step), params)
-    resolve_probabilistically(session, settings)
-    for step in queries.AFTER_MATCHING:
-        session.execute(text(step), params)
-    rows = session.execute(text(queries.OUTCOMES)).all()
+    # one round trip: lock, stage, classify, link known IDs, and read what is left to match
+    unresolved = (
+        execute_script(
+            session,
+            [*queries.STAGING, *queries.BEFORE_MATCHING, UNRESOLVED],
+            {**params, "rows": _stage_rows(valid), "key_rows": _key_rows(valid)},
+        )
+        .mappings()
+        .all()
+    )
+    _, pending = resolve_probabilistically(session, settings, unresolved)
+    # one round trip: stage the decisions, persist everything, and read the outcomes
+    for _, step_params in pending:
+        params.update(step_params)
+    rows = execute_script(
+        session, [*(sql for sql, _ in pending), *queries.AFTER_MATCHING, queries.OUTCOMES], params
+    ).all()
     return {
         int(r.ord): Outcome(
             r.action,
@@ -322,36 +324,67 @@ def _answer(
     }
 
 
-def _store_answer(
-    session: Session, programme: Programme, feed_batch_id: int, response: dict[str, Any]
+_STORE_ANSWER = """
+UPDATE feed_batch SET received = :r, accepted = :a, rejected = :x, unchanged = :u,
+    response = CAST(:resp AS jsonb)
+WHERE id = :id
+"""
+
+#: Whether the programme's active count is recent, and whether this batch may refresh the
+#: overview summary (a refresh already running elsewhere makes it skip).
+_COUNT_RECENT_AND_REFRESH_LOCK = f"""
+SELECT ({LATEST_COUNT_RECENT.strip()}) AS recent,
+       pg_try_advisory_xact_lock(:refresh_lock) AS locked
+"""
+
+#: One pass of refresh_summary(): claim dirty marks, recompute them, count what was claimed.
+_REFRESH_PASS = [
+    *(s.strip() for s in (summary._CLAIM + summary._RECOMPUTE).split(";") if s.strip()),
+    "SELECT count(*) FROM overview_claim",
+]
+
+
+def _store_answer_and_refresh(
+    session: Session,
+    programme: Programme,
+    feed_batch_id: int,
+    response: dict[str, Any],
+    settings: Settings,
+    chunk: int = 200_000,
 ) -> None:
-    """Keep the answer for re-sends, and every error and warning for the quality report."""
+    """Keep the answer and its issues, count the programme's actives, refresh the summary.
+
+    What _store_answer, record_batch_active_count and refresh_summary do one statement at a
+    time, in two or three round trips (a one-record batch ran some twenty-five here).
+    """
     issues = [
         {"source_id": result["source_id"], "severity": severity, **issue}
         for result in response["results"]
         for severity, key in (("error", "errors"), ("warning", "warnings"))
         for issue in result.get(key, ())
     ]
-    if issues:
-        session.execute(
-            text(queries.INSERT_ISSUES),
-            {
-                "feed_batch_id": feed_batch_id,
-                "programme_id": programme.id,
-                "rows": json.dumps(issues, ensure_ascii=False),
-            },
-        )
-    session.execute(
-        text(
-            "UPDATE feed_batch SET received = :r, accepted = :a, rejected = :x, "
-            "unchanged = :u, response = CAST(:resp AS jsonb) WHERE id = :id"
-        ),
-        {
-            "r": response["received"],
-            "a": response["accepted"],
-            "x": response["rejected"],
-            "u": response["unchanged"],
-            "resp": json.dumps(response),
-            "id": feed_batch_id,
-        },
-    )
+    params: dict[str, Any] = {
+        "feed_batch_id": feed_batch_id,
+        "programme_id": programme.id,
+        "rows": json.dumps(issues, ensure_ascii=False),
+        "r": response["received"],
+        "a": response["accepted"],
+        "x": response["rejected"],
+        "u": response["unchanged"],
+        "resp": json.dumps(response),
+        "id": feed_batch_id,
+        "seconds": settings.active_count_interval_seconds,
+        "refresh_lock": summary.REFRESH_LOCK,
+        "limit": chunk,
+    }
+    steps = [queries.INSERT_ISSUES] if issues else []
+    state = execute_script(
+        session, [*steps, _STORE_ANSWER, _COUNT_RECENT_AND_REFRESH_LOCK], params
+    ).one()
+    recent, locked = bool(state.recent), bool(state.locked)
+    if settings.active_count_interval_seconds <= 0 or not recent:
+        session.execute(text(RECORD_COUNT), params)
+    while locked:
+        claimed = int(execute_script(session, _REFRESH_PASS, params).scalar_one())
+        if claimed < chunk:
+            break

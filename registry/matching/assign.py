@@ -239,3 +239,59 @@ def _strongest_edges(edges: pd.DataFrame) -> dict[int, _Attachment]:
                     "", float(e.score), str(e.decision), e.explanation, partner_ord=other
                 )
     return out
+
+
+def assign_one(
+    ord_: int, new_person_id: str, has_nid: bool, external: list[dict[str, Any]]
+) -> tuple[list[Assignment], list[ReviewItem]]:
+    """assign() for a batch of one record, from score_external_records() rows, without pandas.
+
+    No batch pairs exist, so the record joins its best linkable person (a national-ID
+    conflict queued instead) or becomes a new person; the same assignment and review items
+    as assign() gives.
+    """
+    ranked = sorted(
+        (r for r in external if r["decision"] in LINKING), key=lambda r: -float(r["score"])
+    )  # stable, as the frame path's (ord, score) sort
+    best: dict[str, Any] | None = None
+    reviews: list[ReviewItem] = []
+    for row in ranked:
+        if has_nid and bool(row["person_has_id"]):
+            if row["decision"] == "link":
+                reviews.append(
+                    ReviewItem(
+                        ord_,
+                        str(row["person_id"]),
+                        "national_id_conflict",
+                        float(row["score"]),
+                        row["explanation"],
+                        candidate_record_id=int(row["record_id"]),
+                    )
+                )
+                break
+            continue
+        best = row
+        break
+    if best is None:
+        return [Assignment(ord_, new_person_id, "new")], reviews
+    review = best["decision"] == "review"
+    assignment = Assignment(
+        ord_,
+        str(best["person_id"]),
+        "probabilistic",
+        float(best["score"]),
+        best["explanation"],
+        review=review,
+    )
+    if review:
+        reviews.append(
+            ReviewItem(
+                ord_,
+                assignment.person_id,
+                "uncertain",
+                float(assignment.score or 0.0),
+                assignment.explanation or {},
+                candidate_record_id=int(best["record_id"]),
+            )
+        )
+    return [assignment], reviews

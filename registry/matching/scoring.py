@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 from linkage.blocking import candidate_pairs, keys_frame
 from linkage.compare import PERSON_CONFIG
 from linkage.model import FSModel
-from linkage.pipeline import score_pairs
+from linkage.pipeline import score_pairs, score_records
 
 _LABELS = {spec.name: spec.level_labels() for spec in PERSON_CONFIG.fields}
 _EXTERNAL_COLUMNS = ["ord", "record_id", "person_id", "person_has_id", "score", "decision"]
@@ -95,3 +96,51 @@ def _with_explanations(scored: pd.DataFrame) -> pd.DataFrame:
 
 def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: [] for c in [*columns, "explanation"]})
+
+
+def score_external_records(
+    record: Mapping[str, Any],
+    candidates: Sequence[Mapping[str, Any]],
+    model: FSModel,
+) -> list[dict[str, Any]]:
+    """score_external() for one batch record against its candidates, without pandas.
+
+    record and candidates are normalised field mappings (candidates also carry record_id,
+    person_id, person_has_id); one row per candidate, in order, with the same score,
+    decision and explanation as the frame path.
+    """
+    scored = score_records([(record, c) for c in candidates], model, PERSON_CONFIG)
+    names = list(_LABELS)
+    column = {s.name: j for j, s in enumerate(PERSON_CONFIG.fields)}
+    labels = [_LABELS[n] for n in names]
+    # rounded as arrays, as explanations() rounds them
+    weights = {n: np.round(scored.weights[n].astype(float), 3) for n in names}
+    probability = np.round(scored.probability.astype(float), 6)
+    rows = []
+    for i, candidate in enumerate(candidates):
+        decision = scored.decision[i]
+        explanation = None
+        if decision in ("link", "review"):
+            fields = {}
+            for j, name in enumerate(names):
+                level = int(scored.levels[i, column[name]])
+                fields[name] = {
+                    "level": labels[j][level] if level >= 0 else None,
+                    "weight": float(weights[name][i]),
+                }
+            explanation = {
+                "fields": fields,
+                "probability": float(probability[i]),
+                "veto": scored.veto[i] or None,
+            }
+        rows.append(
+            {
+                "record_id": candidate["record_id"],
+                "person_id": candidate["person_id"],
+                "person_has_id": candidate["person_has_id"],
+                "score": float(scored.score[i]),
+                "decision": decision,
+                "explanation": explanation,
+            }
+        )
+    return rows

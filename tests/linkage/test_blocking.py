@@ -117,4 +117,3 @@ def test_keys_frame_shape() -> None:
     frame = keys_frame([BASE], [7])
     assert isinstance(frame, pd.DataFrame) and list(frame.columns) == ["key", "id"]
     assert set(frame["id"]) == {7}
-

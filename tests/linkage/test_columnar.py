@@ -74,6 +74,8 @@ def test_frame_of_coded_records_round_trips(raw_records: pd.DataFrame) -> None:
     back = coded.frame(positions)
     expected = normalise_frame(raw_records).iloc[positions][list(back.columns)]
     assert back.index.tolist() == expected.index.tolist()
-    assert back.astype(object).where(back.notna(), None).equals(
-        expected.astype(object).where(expected.notna(), None)
+    assert (
+        back.astype(object)
+        .where(back.notna(), None)
+        .equals(expected.astype(object).where(expected.notna(), None))
     )

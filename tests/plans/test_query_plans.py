@@ -71,12 +71,6 @@ ALLOWED: dict[str, tuple[frozenset[str], str]] = {
         "programme to its person (a quarter of the registry here), so hashing `person` once "
         "beats one probe per episode; its cost grows with the programme, not the batch",
     ),
-    "ingest.probabilistic._CANDIDATE_RECORDS": (
-        frozenset({"person_identifier"}),
-        "the EXISTS over person_identifier becomes a hashed subplan when the candidate records "
-        "are thousands (blocks of common family names): the planner's cost choice at this "
-        "size; a LATERAL ... LIMIT 1 form would force index probes (proposed to the lead)",
-    ),
 }
 
 
