@@ -23,14 +23,18 @@ import numpy as np
 
 #: Pair codes are a * n + b with a < b < n.
 PairCodes = np.ndarray
+#: Largest two-key block paired in full; larger ones (namesakes born the same year) are not.
+PAIR_BLOCK = 20
+#: Largest one-key block whose records are paired on that key alone.
+SINGLE_BLOCK = 5
 
 
 def candidate_pairs(
     keys: np.ndarray,
     *,
     per_record: int = 20,
-    pair_block: int = 20,
-    single_block: int = 5,
+    pair_block: int = PAIR_BLOCK,
+    single_block: int = SINGLE_BLOCK,
     anchored: np.ndarray | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:

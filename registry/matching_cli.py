@@ -80,6 +80,8 @@ def relink(
             session,
             model,
             per_record=settings.linkage_max_candidates,
+            pair_block=settings.linkage_pair_block,
+            single_block=settings.linkage_single_block,
             progress=progress,
         )
         for bar in bars.values():

@@ -50,16 +50,18 @@ FROM ingest_stage WHERE action = 'create' AND person_id IS NULL ORDER BY ord
 
 #: Candidate registry records per unresolved record, bounded whatever the registry's size:
 #: a key held by more than :max_block records (a very common name, a default birth date
-#: such as 1900-01-01) is skipped, its size counted only up to :max_block + 1 rows; of the
-#: rest, the :max_candidates records sharing the most keys with the record are kept (a true
-#: match shares most of its keys, a block-mate one), so the work per record stays flat.
+#: such as 1900-01-01) is skipped, its size counted only up to :max_block + 1 rows. A
+#: candidate shares two keys with the record, or one key of a block of at most
+#: :single_block records (the batch relink's rule, linkage.pairing: a key alone grows with
+#: the registry, a true match shares most keys); the :max_candidates sharing the most keys
+#: are kept, so the work per record stays flat.
 _CANDIDATE_RANKS = """
 WITH wanted AS (
     SELECT DISTINCT k.key FROM key_stage k
     JOIN ingest_stage s ON s.ord = k.ord AND s.action = 'create' AND s.person_id IS NULL
 ), usable AS (
     -- each block read once (up to the cap and one more record), kept if within the cap
-    SELECT w.key, x.ids FROM wanted w
+    SELECT w.key, x.ids, cardinality(x.ids) AS size FROM wanted w
     CROSS JOIN LATERAL (
         SELECT array_agg(b.source_record_id) AS ids
         FROM (SELECT b.source_record_id FROM blocking_key b WHERE b.key = w.key
@@ -67,7 +69,7 @@ WITH wanted AS (
     ) x
     WHERE cardinality(x.ids) <= :max_block
 ), shared AS (
-    SELECT k.ord, r.record_id, count(*) AS keys
+    SELECT k.ord, r.record_id, count(*) AS keys, min(u.size) AS smallest
     FROM key_stage k
     JOIN ingest_stage s ON s.ord = k.ord AND s.action = 'create' AND s.person_id IS NULL
     JOIN usable u ON u.key = k.key
@@ -76,7 +78,7 @@ WITH wanted AS (
 ), ranked AS (
     SELECT ord, record_id,
            row_number() OVER (PARTITION BY ord ORDER BY keys DESC, record_id DESC) AS rank
-    FROM shared
+    FROM shared WHERE keys >= 2 OR smallest <= :single_block
 )
 """
 
@@ -158,6 +160,7 @@ def _limits(settings: Settings) -> dict[str, int]:
     return {
         "max_block": settings.linkage_max_block,
         "max_candidates": settings.linkage_max_candidates,
+        "single_block": settings.linkage_single_block,
         "space": LINKAGE_LOCK_SPACE,
     }
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from linkage.cluster import components
 from linkage.columnar import CodedRecords, CodedScorer
 from linkage.model import FSModel
-from linkage.pairing import candidate_pairs
+from linkage.pairing import PAIR_BLOCK, SINGLE_BLOCK, candidate_pairs
 from linkage.pipeline import score_pairs
 from registry.matching.relink_data import (
     RegistrySnapshot,
@@ -112,8 +112,8 @@ def plan_relink(
     model: FSModel,
     *,
     per_record: int = 20,
-    pair_block: int = 20,
-    single_block: int = 5,
+    pair_block: int = PAIR_BLOCK,
+    single_block: int = SINGLE_BLOCK,
     chunk: int = SCORE_CHUNK,
     progress: Progress | None = None,
 ) -> RelinkPlan:

@@ -75,6 +75,7 @@ def push_and_candidates(
         limits = {
             "max_block": settings.linkage_max_block,
             "max_candidates": settings.linkage_max_candidates,
+            "single_block": settings.linkage_single_block,
         }
         pairs = session.execute(text(_CANDIDATE_PAIRS), limits).all()
         own = set(session.execute(text("SELECT record_id FROM ingest_stage")).scalars())
@@ -123,8 +124,23 @@ def test_an_oversized_block_is_skipped_and_candidates_are_capped(
 
 
 def test_without_the_cap_the_block_would_be_scored(engine: Engine, settings: Settings) -> None:
-    """Control: with a block limit above the skew, the newcomer meets the whole block."""
-    loose = settings.model_copy(update={"linkage_max_block": 500, "linkage_max_candidates": 500})
+    """Control: with block limits above the skew, the newcomer meets the whole block."""
+    loose = settings.model_copy(
+        update={
+            "linkage_max_block": 500,
+            "linkage_max_candidates": 500,
+            "linkage_single_block": 500,
+        }
+    )
     skewed_registry(engine, loose)
     _, by_ord = push_and_candidates(engine, loose, [newcomer()])
     assert len(set(by_ord[0])) == 100
+
+
+def test_one_shared_key_of_a_usable_block_is_not_enough(engine: Engine, settings: Settings) -> None:
+    """Within the block limit, a block-mate sharing one key only is no candidate (two keys
+    are, or one key of a tiny block): the rule that keeps the work per record flat."""
+    assert settings.linkage_max_block >= 100 and settings.linkage_single_block < 100
+    skewed_registry(engine, settings)
+    _, by_ord = push_and_candidates(engine, settings, [newcomer()])
+    assert by_ord == {}
