@@ -19,9 +19,15 @@ import pandas as pd
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 
-from linkage.compare import MISSING, PERSON_CONFIG, CompareConfig, string_levels
+from linkage.compare import (
+    MISSING,
+    PERSON_CONFIG,
+    CompareConfig,
+    date_levels_from_parts,
+    string_levels,
+)
 from linkage.model import FieldModel, FSModel, decide
-from linkage.normalise import _FRAME_FUNCS
+from linkage.normalise import FIELD_NORMALISERS
 
 _NO_PARTS = (-1, -1, -1)
 
@@ -70,9 +76,7 @@ def code_records(
     date_parts = np.full((len(ids), 3), -1, dtype=np.int32)
     for spec in config.fields:
         raw_codes, uniques = _factorize(frame[spec.left])
-        func: Callable[[Any], Any] | None = (
-            None if normalised else _FRAME_FUNCS.get(spec.name)  # type: ignore[assignment]
-        )
+        func: Callable[[Any], Any] | None = None if normalised else FIELD_NORMALISERS.get(spec.name)
         clean = np.array([_clean(v, func) for v in uniques] + [None], dtype=object)
         if spec in strings:
             mapped_names.append((spec.name, raw_codes, clean))
@@ -122,21 +126,6 @@ def _parts(value: Any) -> tuple[int, int, int]:
         except ValueError:
             return _NO_PARTS
     return _NO_PARTS
-
-
-def date_levels_from_parts(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Date levels from (n x 3) year/month/day arrays: as linkage.compare.date_levels."""
-    ya, ma, da = left[:, 0], left[:, 1], left[:, 2]
-    yb, mb, db = right[:, 0], right[:, 1], right[:, 2]
-    missing = (ya < 0) | (yb < 0)
-    same_y, same_m, same_d = ya == yb, ma == mb, da == db
-    exact = same_y & same_m & same_d
-    swap = same_y & (ma == db) & (da == mb) & (ma != da)
-    two = (same_y.astype(int) + same_m + same_d) >= 2
-    near = np.abs(ya - yb) <= 2
-    return np.select([missing, exact, swap, two, near], [MISSING, 4, 3, 2, 1], default=0).astype(
-        np.int8
-    )
 
 
 def similarities(a: np.ndarray, b: np.ndarray, vocabulary: np.ndarray) -> np.ndarray:

@@ -129,18 +129,22 @@ def _date_ints(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def date_levels(left: pd.Series, right: pd.Series) -> np.ndarray:
     """Date levels: 4 exact, 3 day/month swap, 2 two of three parts, 1 year within 2, 0 far."""
-    ya, ma, da = _date_ints(left)
-    yb, mb, db = _date_ints(right)
+    return date_levels_from_parts(np.stack(_date_ints(left), 1), np.stack(_date_ints(right), 1))
+
+
+def date_levels_from_parts(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """date_levels from (n x 3) year/month/day arrays (-1 where missing)."""
+    ya, ma, da = left[:, 0], left[:, 1], left[:, 2]
+    yb, mb, db = right[:, 0], right[:, 1], right[:, 2]
     missing = (ya < 0) | (yb < 0)
     same_y, same_m, same_d = ya == yb, ma == mb, da == db
     exact = same_y & same_m & same_d
     swap = same_y & (ma == db) & (da == mb) & (ma != da)
     two = (same_y.astype(int) + same_m + same_d) >= 2
     near = np.abs(ya - yb) <= 2
-    out = np.select([missing, exact, swap, two, near], [MISSING, 4, 3, 2, 1], default=0).astype(
+    return np.select([missing, exact, swap, two, near], [MISSING, 4, 3, 2, 1], default=0).astype(
         np.int8
     )
-    return out
 
 
 def exact_levels(left: pd.Series, right: pd.Series) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -229,7 +230,8 @@ def normalise_record(record: Any) -> dict[str, str | None]:
     }
 
 
-_FRAME_FUNCS = {
+#: The normaliser of each standard person field (one value at a time).
+FIELD_NORMALISERS: dict[str, Callable[[Any], str | None]] = {
     "given_name": name_key,
     "family_name": name_key,
     "mother_name": name_key,
@@ -251,7 +253,7 @@ def _map_unique(series: pd.Series, func: Any) -> pd.Series:
 def normalise_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Normalised copy of the standard person columns present in df (other columns kept)."""
     out = df.copy()
-    for col, func in _FRAME_FUNCS.items():
+    for col, func in FIELD_NORMALISERS.items():
         if col in out.columns:
             out[col] = _map_unique(out[col], func)
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -13,13 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from linkage.model import FSModel
-from linkage.normalise import (
-    date_iso,
-    name_key,
-    normalise_frame,
-    normalise_place,
-    normalise_sex,
-)
+from linkage.normalise import FIELD_NORMALISERS, normalise_frame
 from registry.db import execute_script
 from registry.ingest import queries
 from registry.matching.assign import Assignment, ReviewItem, assign, assign_one
@@ -27,17 +21,6 @@ from registry.matching.scoring import score_external, score_external_records, sc
 from registry.matching.store import active_model
 from registry.persons.golden import PERSON_FIELDS
 from registry.settings import Settings
-
-#: normalise_frame()'s function per person field, for one row at a time.
-NORMALISERS: dict[str, Callable[[Any], str | None]] = {
-    "given_name": name_key,
-    "family_name": name_key,
-    "mother_name": name_key,
-    "birth_date": date_iso,
-    "sex": normalise_sex,
-    "region": normalise_place,
-    "municipality": normalise_place,
-}
 
 #: Advisory lock serialising probabilistic resolution, so that two batches holding the same
 #: new person (without a national ID) cannot both create it: the second sees the first's keys.
@@ -184,7 +167,7 @@ def _normalised(row: Any) -> dict[str, Any]:
     out = dict(row)
     day = out.get("birth_date")
     out["birth_date"] = day.isoformat() if day else None
-    for name, func in NORMALISERS.items():
+    for name, func in FIELD_NORMALISERS.items():
         if name in out:
             value = out[name]
             out[name] = None if value is None or value != value else (func(value) or None)
