@@ -3,9 +3,11 @@
 Builds a registry of --persons persons (~2.5 records each, bench/bulkload.py), then runs the
 real command, `registry linkage relink` (dry run: scores and re-clusters the whole registry,
 prints what would change), as a child process, and reports its wall time and peak resident
-memory; then Splink (DuckDB) deduplicates the same records in the same run.
+memory; then Splink (DuckDB) deduplicates the same records in the same run (two-field
+blocking rules and an 8 GB memory limit: its 20k-person rules exhaust 24 GiB at this size).
+`--data-dir DIR` keeps the database cluster and reuses the registry built there before.
 
-    timeout 3600 .venv/bin/python bench/relink_scale.py --persons 1000000
+    timeout 3600 .venv/bin/python bench/relink_scale.py --persons 1000000 --data-dir /tmp/rl
 
 Goal at 1M persons: relink <= 60 s with <= 4 GiB peak memory.
 """
