@@ -17,6 +17,7 @@ sortable integer (a hash collision can only add a candidate pair, never hide one
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
 import numpy as np
@@ -46,25 +47,30 @@ def candidate_pairs(
     """
     width, n = keys.shape
     present = keys != 0
-    kind_pairs = [(i, j) for i in range(width) for j in range(i + 1, width)]
-    steps = len(kind_pairs) + width + 1
+
+    def block_pairs(task: tuple[int, int]) -> PairCodes:
+        i, j = task
+        if j < 0:  # one-key blocks of kind i
+            has = np.flatnonzero(present[i])
+            codes = _block_pairs(_mix(keys[i, has], np.int64(0)), has, n, single_block)
+        else:
+            both = np.flatnonzero(present[i] & present[j])
+            codes = _block_pairs(_mix(keys[i, both], keys[j, both]), both, n, pair_block)
+        if anchored is not None:
+            codes = codes[~(anchored[codes // n] & anchored[codes % n])]
+        return distinct(codes)
+
+    tasks = [(i, j) for i in range(width) for j in range(i + 1, width)]
+    tasks += [(i, -1) for i in range(width)]
     found: list[PairCodes] = []
-    for step, (i, j) in enumerate(kind_pairs, 1):
-        both = np.flatnonzero(present[i] & present[j])
-        found.append(_block_pairs(_mix(keys[i, both], keys[j, both]), both, n, pair_block))
-        _report(progress, step, steps)
-    for kind in range(width):
-        has = np.flatnonzero(present[kind])
-        found.append(_block_pairs(_mix(keys[kind, has], np.int64(0)), has, n, single_block))
-        _report(progress, len(kind_pairs) + kind + 1, steps)
-    del present
-    codes = np.concatenate(found)
+    with ThreadPoolExecutor(2) as pool:  # numpy sorts release the GIL: two cores at work
+        for step, codes in enumerate(pool.map(block_pairs, tasks), 1):
+            found.append(codes)
+            _report(progress, step, len(tasks) + 1)
+    codes = distinct(np.concatenate(found))
     del found
-    codes = _distinct(codes)
-    if anchored is not None:
-        codes = codes[~(anchored[codes // n] & anchored[codes % n])]
     a, b = _top_per_record(codes, keys, n, per_record)
-    _report(progress, steps, steps)
+    _report(progress, len(tasks) + 1, len(tasks) + 1)
     return a, b
 
 
@@ -124,7 +130,7 @@ def _block_rows(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return base + np.arange(int(sizes.sum()), dtype=np.int64)
 
 
-def _distinct(codes: np.ndarray) -> np.ndarray:
+def distinct(codes: np.ndarray) -> np.ndarray:
     """Sorted distinct values (np.sort based: numpy's unique is slow on large int64 arrays)."""
     if not len(codes):
         return codes
@@ -149,7 +155,7 @@ def _top_per_record(
     kept = [
         _top_in_range(a, b, shared, low, high, size, per_record) for low, high in pairwise(edges)
     ]
-    chosen = _distinct(np.concatenate(kept)) if kept else np.zeros(0, dtype=np.int64)
+    chosen = distinct(np.concatenate(kept)) if kept else np.zeros(0, dtype=np.int64)
     return np.divmod(chosen, size)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from linkage.cluster import components
 from linkage.columnar import CodedRecords, CodedScorer
 from linkage.model import FSModel
-from linkage.pairing import PAIR_BLOCK, SINGLE_BLOCK, candidate_pairs
+from linkage.pairing import PAIR_BLOCK, SINGLE_BLOCK, candidate_pairs, distinct
 from linkage.pipeline import score_pairs
 from registry.matching.relink_data import (
     RegistrySnapshot,
@@ -52,7 +52,7 @@ class ReviewPairs:
         if not len(self.a):
             return []
         ids = self.records.ids
-        frame = self.records.frame(np.unique(np.concatenate([self.a, self.b])))
+        frame = self.records.frame(distinct(np.concatenate([self.a, self.b])))
         pairs = pd.MultiIndex.from_arrays([ids[self.a], ids[self.b]])
         scored = score_pairs(pairs, frame, None, self.model, normalised=True)
         notes = explanations(scored, np.arange(len(self.a)))
@@ -289,7 +289,7 @@ def _targets(snapshot: RegistrySnapshot, labels: np.ndarray) -> tuple[np.ndarray
     person, nid = snapshot.person, snapshot.nid
     conflict = _groups_with_several(labels[nid >= 0], nid[nid >= 0])
     spanning = _groups_with_several(person, labels)
-    hard_groups = np.union1d(np.unique(labels[np.isin(person, spanning)]), conflict)
+    hard_groups = distinct(np.concatenate([labels[np.isin(person, spanning)], conflict]))
     hard = np.isin(labels, hard_groups)
     target = person.copy()
     easy = np.flatnonzero(~hard)
@@ -305,7 +305,7 @@ def _groups_with_several(group: np.ndarray, value: np.ndarray) -> np.ndarray:
     if not len(group):
         return np.zeros(0, dtype=np.int64)
     size = np.int64(value.max()) + 1
-    pairs = np.unique(group.astype(np.int64) * size + value)
+    pairs = distinct(group.astype(np.int64) * size + value)
     groups, counts = np.unique(pairs // size, return_counts=True)
     return groups[counts > 1]
 

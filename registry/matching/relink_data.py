@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from linkage.blocking import KEY_KINDS
 from linkage.columnar import CodedRecords, code_records
+from linkage.pairing import distinct
 from registry.persons.golden import PERSON_FIELDS
 
 _RECORDS = f"""
@@ -173,7 +174,7 @@ def read_refusals(session: Session, snapshot: RegistrySnapshot) -> np.ndarray:
     positions[positions == len(snapshot)] = 0
     people = pd.Index(snapshot.persons).get_indexer([str(r[1]) for r in rows])
     known = (snapshot.records.ids[positions] == record_ids) & (people >= 0)
-    return np.unique(positions[known].astype(np.int64) * len(snapshot.persons) + people[known])
+    return distinct(positions[known].astype(np.int64) * len(snapshot.persons) + people[known])
 
 
 def _copy(dbapi_connection: Any, statement: str) -> io.BytesIO:
