@@ -167,3 +167,9 @@ def test_relink_reads_only_live_records_and_their_keys(
     with transaction(engine) as session:
         moves = plan_relink(session, lenient()).moves
     assert moves["to_person"].tolist() == [first["person_id"]]
+
+
+def test_relink_of_an_empty_registry_changes_nothing(engine: Engine) -> None:
+    summary = relink_with(engine, lenient())
+    assert summary["records"] == 0 and summary["pairs_scored"] == 0
+    assert summary["records_moving"] == 0 and summary["reviews"] == 0
