@@ -337,12 +337,6 @@ SELECT ({LATEST_COUNT_RECENT.strip()}) AS recent,
        pg_try_advisory_xact_lock(:refresh_lock) AS locked
 """
 
-#: One pass of refresh_summary(): claim dirty marks, recompute them, count what was claimed.
-_REFRESH_PASS = [
-    *(s.strip() for s in (summary._CLAIM + summary._RECOMPUTE).split(";") if s.strip()),
-    "SELECT count(*) FROM overview_claim",
-]
-
 
 def _store_answer_and_refresh(
     session: Session,
@@ -385,6 +379,6 @@ def _store_answer_and_refresh(
     if settings.active_count_interval_seconds <= 0 or not recent:
         session.execute(text(RECORD_COUNT), params)
     while locked:
-        claimed = int(execute_script(session, _REFRESH_PASS, params).scalar_one())
+        claimed = int(execute_script(session, summary.REFRESH_PASS, params).scalar_one())
         if claimed < chunk:
             break

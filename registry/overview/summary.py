@@ -14,6 +14,8 @@ import zlib
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.db import execute_script
+
 #: Advisory-lock key: one refresh at a time (others skip; the marks wait for the next one).
 REFRESH_LOCK = zlib.crc32(b"registry.overview.refresh") & 0x7FFFFFFF
 
@@ -71,10 +73,13 @@ DELETE FROM overview_dirty WHERE id IN (SELECT id FROM overview_claim);
 """
 
 
-def _run(session: Session, script: str, params: dict[str, object]) -> None:
-    for statement in (s.strip() for s in script.split(";")):
-        if statement:
-            session.execute(text(statement), params)
+#: One pass of the refresh: claim up to :limit dirty marks, recompute their persons, then
+#: count what was claimed (the last statement's row). An ingest batch runs it in its own
+#: round trips (registry/ingest/service.py).
+REFRESH_PASS: list[str] = [
+    *(s.strip() for s in (_CLAIM + _RECOMPUTE).split(";") if s.strip()),
+    "SELECT count(*) FROM overview_claim",
+]
 
 
 def refresh_summary(session: Session, chunk: int | None = 200_000) -> int:
@@ -88,11 +93,8 @@ def refresh_summary(session: Session, chunk: int | None = 200_000) -> int:
         return 0
     drained = 0
     while True:
-        _run(session, _CLAIM, {"limit": chunk})
-        claimed = int(session.execute(text("SELECT count(*) FROM overview_claim")).scalar_one())
+        claimed = int(execute_script(session, REFRESH_PASS, {"limit": chunk}).scalar_one())
         drained += claimed
-        if claimed:
-            _run(session, _RECOMPUTE, {})
         if not claimed or chunk is None or claimed < chunk:
             return drained
 
