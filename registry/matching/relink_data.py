@@ -72,7 +72,7 @@ class RegistrySnapshot:
 
 
 def read_snapshot(session: Session) -> tuple[RegistrySnapshot, np.ndarray]:
-    """Every live record as codes, and the records x key kinds matrix of its blocking keys.
+    """Every live record as codes, and the key kinds x records matrix of its blocking keys.
 
     The keys are read on a second connection in the same snapshot (pg_export_snapshot)
     while this one reads the records: the database works on both at once.
