@@ -257,6 +257,7 @@ def reusable_registry(server_url: str, data_dir: Path, n: int, pushes: int, seed
     to_push = [(code, record) for code, record in meta["to_push"][:pushes]]
     credentials = {code: (c[0], c[1]) for code, c in meta["credentials"].items()}
     url = make_url(server_url).set(database=run).render_as_string(False)
+    upgrade_to_head(url)  # a template built before a newer migration is brought up to date
     return Built(url, credentials, to_push, float(meta["load_seconds"]))
 
 

@@ -16,7 +16,7 @@ from registry.audit.service import record_event
 from registry.db import with_retries
 from registry.errors import Forbidden
 from registry.ingest.reads import get_batch_answer, get_record
-from registry.ingest.service import BatchOutcome, ingest_batch
+from registry.ingest.service import BatchOutcome, finish_committed_batch, ingest_batch
 from registry.programmes.models import Programme
 from registry.programmes.service import get_programme
 
@@ -107,7 +107,10 @@ def post_batch(
         )
         return outcome
 
-    return JSONResponse(with_retries(session, ingest_and_audit).response)
+    outcome = with_retries(session, ingest_and_audit)
+    session.commit()  # the batch is durable here; what follows is not part of it
+    finish_committed_batch(session, programme, outcome, settings)
+    return JSONResponse(outcome.response)
 
 
 @router.get(

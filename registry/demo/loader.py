@@ -25,7 +25,7 @@ from registry.demo.population import (
     generate_persons,
 )
 from registry.errors import ConfigurationError
-from registry.ingest.service import ingest_batch
+from registry.ingest.service import finish_batch, ingest_batch
 from registry.persons.models import Person
 from registry.programmes.service import create_programme, get_programme
 from registry.settings import Settings
@@ -157,6 +157,8 @@ def load_demo(
                         submitted_by="demo",
                         settings=settings,
                     )
+                with transaction(engine) as session:
+                    finish_batch(session, get_programme(session, spec.code), outcome, settings)
                 summary.outcomes.update(str(r["status"]) for r in outcome.response["results"])
                 summary.records += len(batch)
                 summary.batches += 1

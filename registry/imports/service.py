@@ -42,7 +42,7 @@ from registry.errors import InvalidInput
 from registry.imports import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, MAX_WORKERS
 from registry.imports.mapping import ColumnMapping, RowMapper
 from registry.imports.readers import fingerprint, open_rows
-from registry.ingest.service import BatchOutcome, ingest_batch
+from registry.ingest.service import BatchOutcome, finish_committed_batch, ingest_batch
 from registry.programmes.models import Programme
 from registry.programmes.service import get_programme
 from registry.settings import Settings
@@ -404,6 +404,7 @@ def _send(
         except BaseException:
             session.rollback()
             raise
+        finish_committed_batch(session, programme, outcome, settings)
     return outcome
 
 

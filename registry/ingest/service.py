@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import zlib
 from collections import Counter
 from dataclasses import dataclass
@@ -11,10 +12,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from linkage.blocking import blocking_keys
-from registry.db import execute_script
+from registry.db import execute_script, with_retries
 from registry.errors import Conflict, PayloadTooLarge
 from registry.identity.national_id import SCHEMES
 from registry.ingest import queries
@@ -26,6 +28,8 @@ from registry.overview import summary
 from registry.overview.quality import LATEST_COUNT_RECENT, RECORD_COUNT
 from registry.programmes.models import Programme
 from registry.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 #: Advisory-lock namespace for "one batch at a time per programme".
 INGEST_LOCK_SPACE = zlib.crc32(b"registry.ingest") & 0x7FFFFFFF
@@ -44,10 +48,11 @@ class Outcome:
 
 @dataclass(frozen=True)
 class BatchOutcome:
-    """The answer to a batch, and whether it was a replay of a stored answer."""
+    """The answer to a batch, whether it was a replay, and a new batch's row (finish_batch)."""
 
     response: dict[str, Any]
     replayed: bool
+    feed_batch_id: int | None = None
 
 
 def rules_for(programme: Programme, settings: Settings, today: date | None = None) -> RuleSet:
@@ -76,7 +81,12 @@ def ingest_batch(
     settings: Settings,
     today: date | None = None,
 ) -> BatchOutcome:
-    """Ingest one feed batch: idempotent per batch_id, all-or-nothing, per-record results."""
+    """Ingest one feed batch: idempotent per batch_id, all-or-nothing, per-record results.
+
+    Once its transaction commits, call finish_batch (in a transaction of its own) for the
+    overview summary and the programme's active count: they are not part of the batch, and
+    kept out of its transaction they do not hold the batch's locks.
+    """
     if len(records) > settings.max_batch_records:
         raise PayloadTooLarge(
             f"a batch holds at most {settings.max_batch_records} records; got {len(records)}"
@@ -90,10 +100,10 @@ def ingest_batch(
     valid, rejected = _split(checked)
     outcomes = _resolve_and_store(session, programme, feed_batch_id, valid, settings)
     response = _answer(batch_id, records, checked, valid, rejected, outcomes)
-    _store_answer_and_refresh(session, programme, feed_batch_id, response, settings)
+    _store_answer(session, programme, feed_batch_id, response)
     observe_batch_size(len(records))
     observe_link_outcomes(Counter(str(r["status"]) for r in response["results"]))
-    return BatchOutcome(response, replayed=False)
+    return BatchOutcome(response, replayed=False, feed_batch_id=feed_batch_id)
 
 
 def _claim_batch(
@@ -330,27 +340,11 @@ UPDATE feed_batch SET received = :r, accepted = :a, rejected = :x, unchanged = :
 WHERE id = :id
 """
 
-#: Whether the programme's active count is recent, and whether this batch may refresh the
-#: overview summary (a refresh already running elsewhere makes it skip).
-_COUNT_RECENT_AND_REFRESH_LOCK = f"""
-SELECT ({LATEST_COUNT_RECENT.strip()}) AS recent,
-       pg_try_advisory_xact_lock(:refresh_lock) AS locked
-"""
 
-
-def _store_answer_and_refresh(
-    session: Session,
-    programme: Programme,
-    feed_batch_id: int,
-    response: dict[str, Any],
-    settings: Settings,
-    chunk: int = 200_000,
+def _store_answer(
+    session: Session, programme: Programme, feed_batch_id: int, response: dict[str, Any]
 ) -> None:
-    """Keep the answer and its issues, count the programme's actives, refresh the summary.
-
-    What _store_answer, record_batch_active_count and refresh_summary do one statement at a
-    time, in two or three round trips (a one-record batch ran some twenty-five here).
-    """
+    """Keep the batch's answer and its per-record issues (one round trip)."""
     issues = [
         {"source_id": result["source_id"], "severity": severity, **issue}
         for result in response["results"]
@@ -367,18 +361,69 @@ def _store_answer_and_refresh(
         "u": response["unchanged"],
         "resp": json.dumps(response),
         "id": feed_batch_id,
+    }
+    execute_script(session, [*([queries.INSERT_ISSUES] if issues else []), _STORE_ANSWER], params)
+
+
+#: Whether the programme's active count is recent, and whether this batch may refresh the
+#: overview summary (a refresh already running elsewhere makes it skip).
+_COUNT_RECENT_AND_REFRESH_LOCK = f"""
+SELECT ({LATEST_COUNT_RECENT.strip()}) AS recent,
+       pg_try_advisory_xact_lock(:refresh_lock) AS locked
+"""
+
+
+def finish_batch(
+    session: Session,
+    programme: Programme,
+    outcome: BatchOutcome,
+    settings: Settings,
+    chunk: int = 200_000,
+) -> None:
+    """After a new batch commits: count the programme's actives, refresh the overview summary.
+
+    What record_batch_active_count and refresh_summary do, in fewer round trips. Run it in its
+    own transaction: the count reads every current episode of the programme (about a second
+    at a million persons), and inside the batch's transaction it held the linkage lock that
+    every other batch waits for. If it never runs (a crash), nothing is lost: the persons stay
+    marked dirty for the next refresh, and the quality report counts a batch without a stored
+    count from system time.
+    """
+    if outcome.feed_batch_id is None:
+        return
+    params: dict[str, Any] = {
+        "feed_batch_id": outcome.feed_batch_id,
+        "programme_id": programme.id,
         "seconds": settings.active_count_interval_seconds,
         "refresh_lock": summary.REFRESH_LOCK,
         "limit": chunk,
     }
-    steps = [queries.INSERT_ISSUES] if issues else []
-    state = execute_script(
-        session, [*steps, _STORE_ANSWER, _COUNT_RECENT_AND_REFRESH_LOCK], params
-    ).one()
-    recent, locked = bool(state.recent), bool(state.locked)
-    if settings.active_count_interval_seconds <= 0 or not recent:
+    state = session.execute(text(_COUNT_RECENT_AND_REFRESH_LOCK), params).one()
+    if settings.active_count_interval_seconds <= 0 or not state.recent:
         session.execute(text(RECORD_COUNT), params)
+    locked = bool(state.locked)
     while locked:
         claimed = int(execute_script(session, summary.REFRESH_PASS, params).scalar_one())
         if claimed < chunk:
             break
+
+
+def finish_committed_batch(
+    session: Session, programme: Programme, outcome: BatchOutcome, settings: Settings
+) -> None:
+    """finish_batch in a transaction of its own, once the batch has committed.
+
+    The batch stands whatever happens here, so a failure is logged and not raised: its
+    persons stay marked dirty until the next refresh, and the report counts it from system
+    time.
+    """
+    if outcome.feed_batch_id is None:
+        return
+    try:
+        with_retries(session, lambda: finish_batch(session, programme, outcome, settings))
+        session.commit()
+    except DBAPIError:
+        session.rollback()
+        logger.exception(
+            "batch %s: summary refresh and active count left for later", outcome.feed_batch_id
+        )

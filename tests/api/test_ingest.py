@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from typing import Any
 
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import OperationalError
+
+from registry.ingest import service as ingest_service
+from registry.ingest.probabilistic import LINKAGE_LOCK_SPACE
 from tests.api.conftest import Setup
 from tests.factories import bearer, push, record
 
@@ -198,3 +204,51 @@ def test_raw_national_id_is_never_stored(client: TestClient, setup: Setup, engin
             )
         ).scalar_one()
     assert "0705404916" not in dump and "070540-4916" not in dump
+
+
+def test_summary_refresh_and_active_count_run_after_the_batch_commits(
+    client: TestClient, setup: Setup, engine: Engine
+) -> None:
+    """They are not part of the batch: by then its answer is durable and its locks are free."""
+    seen: list[tuple[bool, bool]] = []
+
+    def check(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "INSERT INTO batch_active_count" not in statement:
+            return
+        with engine.connect() as other:
+            committed = other.execute(
+                text("SELECT response IS NOT NULL FROM feed_batch WHERE batch_id = 'b1'")
+            ).scalar()
+            free = other.execute(
+                text("SELECT pg_try_advisory_lock(:s, 0)"), {"s": LINKAGE_LOCK_SPACE}
+            ).scalar_one()
+            if free:
+                other.execute(text("SELECT pg_advisory_unlock(:s, 0)"), {"s": LINKAGE_LOCK_SPACE})
+        seen.append((bool(committed), bool(free)))
+
+    event.listen(engine, "before_cursor_execute", check)
+    try:
+        # no national ID: the batch goes through probabilistic linkage, under the linkage lock
+        answer = push(client, setup.sel85, "SEL85", "b1", [record("N1", national_id=None)])
+    finally:
+        event.remove(engine, "before_cursor_execute", check)
+    assert answer.status_code == 200 and answer.json()["results"][0]["status"] == "created"
+    assert seen == [(True, True)]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM overview_dirty")).scalar_one() == 0
+        counted = conn.execute(text("SELECT active_enrolments FROM batch_active_count")).all()
+    assert [tuple(r) for r in counted] == [(1,)]
+
+
+def test_a_failed_summary_refresh_does_not_fail_the_committed_batch(
+    client: TestClient, setup: Setup, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*_: Any) -> None:
+        raise OperationalError("refresh", {}, Exception("connection lost"))
+
+    monkeypatch.setattr(ingest_service, "finish_batch", fail)
+    answer = push(client, setup.sel85, "SEL85", "b1", [record("N1")])
+    assert answer.status_code == 200 and answer.json()["accepted"] == 1
+    assert count(engine, "source_record") == 1
+    assert count(engine, "overview_dirty") >= 1  # left for the next refresh
+    assert count(engine, "batch_active_count") == 0

@@ -26,7 +26,7 @@ from registry.audit.service import AuditContext, list_events, record_event, who_
 from registry.db import make_engine, session_factory
 from registry.ingest import probabilistic, queries
 from registry.ingest.reads import get_record
-from registry.ingest.service import ingest_batch
+from registry.ingest.service import finish_batch, ingest_batch
 from registry.matching.stewardship import list_reviews, person_history
 from registry.migrate import upgrade_to_head
 from registry.overview import quality, summary
@@ -172,6 +172,7 @@ def _ingest(session: Session, reg: Registry) -> None:
     statuses = {r["status"] for r in outcome.response["results"]}
     assert outcome.response["rejected"] == 0, outcome.response["results"][:3]
     assert {"linked", "created"} <= statuses, statuses
+    finish_batch(session, programme, outcome, reg.settings)
 
 
 def _now() -> datetime:
