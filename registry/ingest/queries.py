@@ -31,7 +31,7 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
     amount numeric(14, 2),
     payload jsonb NOT NULL,
     payload_hash bytea NOT NULL,
-    new_person_id uuid NOT NULL DEFAULT gen_random_uuid(),
+    new_person_id uuid NOT NULL DEFAULT registry_uuid7(),
     existing_id bigint,
     existing_person uuid,
     existing_method text,

@@ -415,12 +415,19 @@ def finish_committed_batch(
 
     The batch stands whatever happens here, so a failure is logged and not raised: its
     persons stay marked dirty until the next refresh, and the report counts it from system
-    time.
+    time. For the same reason this commit does not wait for its WAL to reach the disk
+    (synchronous_commit off, this transaction only): what a crash could lose of it is
+    derived data that the next refresh rebuilds, and the request saves a second flush.
     """
     if outcome.feed_batch_id is None:
         return
+
+    def work() -> None:
+        session.execute(text("SET LOCAL synchronous_commit = off"))
+        finish_batch(session, programme, outcome, settings)
+
     try:
-        with_retries(session, lambda: finish_batch(session, programme, outcome, settings))
+        with_retries(session, work)
         session.commit()
     except DBAPIError:
         session.rollback()

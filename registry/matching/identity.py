@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from registry.errors import Conflict
 from registry.persons.golden import refresh_golden_records
+from registry.persons.ids import new_person_id
 
 
 def new_person(session: Session) -> uuid.UUID:
     """An empty active person (its golden record is filled from the records moved in)."""
-    person_id = uuid.uuid4()
+    person_id = new_person_id()
     session.execute(text("INSERT INTO person (id) VALUES (:id)"), {"id": person_id})
     return person_id
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from registry.matching.relink_data import (
 )
 from registry.matching.scoring import explanations
 from registry.persons.golden import refresh_golden_records
+from registry.persons.ids import new_person_id
 
 #: Progress of a stage ('reading', 'pairing', 'scoring', 'clustering'): done of total.
 Progress = Callable[[str, int, int], None]
@@ -355,7 +355,7 @@ def _assign_greedily(
         person = next((p for p, _ in ranked if p not in claimed), None)
         if person is None:
             person = len(persons)
-            persons.append(str(uuid.uuid4()))
+            persons.append(str(new_person_id()))
         claimed.add(person)
         target[rows[start:end]] = person
     return conflicts
