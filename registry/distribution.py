@@ -45,6 +45,7 @@ PLAN: dict[str, Placement] = {
     # directories and per-record history, keyed by what is looked up
     "person_identifier": Distributed("digest", "national_id"),
     "blocking_key": Distributed("key", "blocking"),
+    "blocking_key_oversized": Distributed("key", "blocking"),
     "source_record_version": Distributed("source_record_id", "record_history"),
     "feed_error": Distributed("feed_batch_id", "feed_error"),
     # small, read everywhere, joined with distributed tables: a copy on every node
@@ -79,10 +80,6 @@ DROPPED_AT_DISTRIBUTION: dict[str, str] = {
         "the key lacks person_id, and a superseded episode keeps the person it was recorded "
         "for after its record moves (as-recorded history): ingest writes episodes only for the "
         "records it has just upserted"
-    ),
-    "fk_blocking_key_source_record_id_source_record": (
-        "blocking keys are distributed by key: ingest replaces a record's keys with the record, "
-        "relink rebuilds them; a dangling key only adds a candidate that finds no record"
     ),
     "fk_match_candidate_source_record_id_source_record": (
         "a review item lives with its candidate person; the record it is about belongs to "

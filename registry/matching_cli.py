@@ -57,6 +57,7 @@ def relink(
 
     from registry.cli import _ready_engine
     from registry.db import transaction
+    from registry.matching.blocks import remeasure_oversized_blocks
     from registry.matching.relink import apply_relink, plan_relink
     from registry.matching.store import active_model
     from registry.settings import get_settings
@@ -91,6 +92,8 @@ def relink(
             typer.echo("dry run: nothing changed (use --apply)")
             return
         apply_relink(session, plan, actor="cli:linkage-relink", model_id=model_id)
+        shrunk = remeasure_oversized_blocks(session)
     typer.echo(
-        f"applied: {len(plan.moves)} records moved, {plan.summary()['reviews']} reviews queued"
+        f"applied: {len(plan.moves)} records moved, {plan.summary()['reviews']} reviews queued, "
+        f"{shrunk} oversized blocks found smaller"
     )

@@ -33,24 +33,32 @@ FROM ingest_stage WHERE action = 'create' AND person_id IS NULL ORDER BY ord
 
 #: Candidate registry records per unresolved record, bounded whatever the registry's size:
 #: a key held by more than :max_block records (a very common name, a default birth date
-#: such as 1900-01-01) is skipped, its size counted only up to :max_block + 1 rows. A
-#: candidate shares two keys with the record, or one key of a block of at most
-#: :single_block records (the batch relink's rule, linkage.pairing: a key alone grows with
-#: the registry, a true match shares most keys); the :max_candidates sharing the most keys
-#: are kept, so the work per record stays flat.
+#: such as 1900-01-01) is skipped. A key named in blocking_key_oversized with a size above
+#: :max_block is skipped unread; any other is read up to :max_block + 1 rows, and named there
+#: when it holds more (migration 0008). A candidate shares two keys with the record, or one
+#: key of a block of at most :single_block records (the batch relink's rule,
+#: linkage.pairing: a key alone grows with the registry, a true match shares most keys); the
+#: :max_candidates sharing the most keys are kept, so the work per record stays flat.
 _CANDIDATE_RANKS = """
 WITH wanted AS (
     SELECT DISTINCT k.key FROM key_stage k
     JOIN ingest_stage s ON s.ord = k.ord AND s.action = 'create' AND s.person_id IS NULL
-), usable AS (
-    -- each block read once (up to the cap and one more record), kept if within the cap
+    WHERE NOT EXISTS (SELECT 1 FROM blocking_key_oversized o
+                      WHERE o.key = k.key AND o.size > :max_block)
+), blocks AS (
+    -- each block read once, up to the cap and one more record
     SELECT w.key, x.ids, cardinality(x.ids) AS size FROM wanted w
     CROSS JOIN LATERAL (
         SELECT array_agg(b.source_record_id) AS ids
         FROM (SELECT b.source_record_id FROM blocking_key b WHERE b.key = w.key
               LIMIT :max_block + 1) b
     ) x
-    WHERE cardinality(x.ids) <= :max_block
+), noted AS (
+    INSERT INTO blocking_key_oversized AS o (key, size)
+    SELECT key, size FROM blocks WHERE size > :max_block
+    ON CONFLICT (key) DO UPDATE SET size = greatest(o.size, excluded.size), noted_at = now()
+), usable AS (
+    SELECT key, ids, size FROM blocks WHERE size <= :max_block
 ), shared AS (
     SELECT k.ord, r.record_id, count(*) AS keys, min(u.size) AS smallest
     FROM key_stage k

@@ -37,9 +37,19 @@ class BlockingKey(Base):
     __tablename__ = "blocking_key"
 
     key: Mapped[str] = mapped_column(Text, primary_key=True)
-    source_record_id: Mapped[int] = mapped_column(
-        ForeignKey("source_record.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    #: Not a foreign key (migration 0008): keys are derived from the records, written by
+    #: ingest only for records it has just upserted; source records are never deleted.
+    source_record_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+
+
+class OversizedBlock(Base):
+    """A blocking key whose block held at least `size` records: skipped above the limit."""
+
+    __tablename__ = "blocking_key_oversized"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    noted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class LinkageModel(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from registry.db import transaction
 from registry.ingest.probabilistic import _CANDIDATE_PAIRS
 from registry.ingest.service import ingest_batch
+from registry.matching.blocks import remeasure_oversized_blocks
 from registry.programmes.service import get_programme
 from registry.settings import Settings
 from tests.factories import make_programme, record
@@ -65,11 +66,11 @@ def newcomer() -> dict[str, Any]:
 
 
 def push_and_candidates(
-    engine: Engine, settings: Settings, records: list[Any]
+    engine: Engine, settings: Settings, records: list[Any], batch_id: str = "new"
 ) -> tuple[Any, dict[int, list[int]]]:
     """Ingest a batch; the registry records the candidate query chose per batch position."""
     with transaction(engine) as session:
-        answer = push(session, settings, "new", records)
+        answer = push(session, settings, batch_id, records)
         # the stage still holds the batch until commit: ask the candidate query what it chose
         session.execute(text("UPDATE ingest_stage SET person_id = NULL"))
         limits = {
@@ -144,3 +145,73 @@ def test_one_shared_key_of_a_usable_block_is_not_enough(engine: Engine, settings
     skewed_registry(engine, settings)
     _, by_ord = push_and_candidates(engine, settings, [newcomer()])
     assert by_ord == {}
+
+
+def noted_sizes(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT key, size FROM blocking_key_oversized")).all()
+    return {key: size for key, size in rows}
+
+
+def test_an_oversized_block_is_named_once_found_and_then_skipped_unread(
+    engine: Engine, settings: Settings
+) -> None:
+    capped = settings.model_copy(update={"linkage_max_block": 30})
+    skewed_registry(engine, capped)
+    assert noted_sizes(engine) == {}  # the base batch met an empty registry
+    push_and_candidates(engine, capped, [newcomer()])
+    # read one record past the limit: named with the size it was found to reach
+    assert noted_sizes(engine) == {f"dr:{DEFAULT_DAY}:1084": 31}
+
+
+def test_a_named_key_is_not_read_under_a_limit_below_its_size(
+    engine: Engine, settings: Settings
+) -> None:
+    """R37's own keys, named oversized by hand (their blocks are small): its new record
+    finds no candidate through them; a limit above the named size reads them again."""
+    skewed_registry(engine, settings)
+    again = record(
+        "N1",
+        national_id=None,
+        given_name=GIVEN[7],
+        family_name=f"{FAMILY[3]}sen",
+        birth_date=DEFAULT_DAY,
+        region="1084",
+        municipality=str(101 + 37),
+        mother_name="Mor37",
+    )
+    with engine.begin() as conn:
+        r37 = conn.execute(text("SELECT id FROM source_record WHERE source_id = 'R37'")).scalar()
+        conn.execute(
+            text(
+                "INSERT INTO blocking_key_oversized (key, size) "
+                "SELECT key, 150 FROM blocking_key WHERE source_record_id = :r"
+            ),
+            {"r": r37},
+        )
+    _, by_ord = push_and_candidates(engine, settings, [again])
+    assert r37 not in by_ord.get(0, [])
+
+    wider = settings.model_copy(update={"linkage_max_block": 150})
+    _, by_ord = push_and_candidates(engine, wider, [{**again, "source_id": "N2"}], "wider")
+    assert r37 in by_ord[0]
+
+
+def test_a_shrunk_block_is_measured_again(engine: Engine, settings: Settings) -> None:
+    capped = settings.model_copy(update={"linkage_max_block": 30})
+    skewed_registry(engine, capped)
+    push_and_candidates(engine, capped, [newcomer()])
+    key = f"dr:{DEFAULT_DAY}:1084"
+    with transaction(engine) as session:  # 80 of the 100 records leave the registry
+        retractions = [{"source_id": f"R{i}", "retracted": True} for i in range(80)]
+        answer = push(session, capped, "retract", retractions)
+        assert answer["accepted"] == 80
+        assert remeasure_oversized_blocks(session) == 1
+    # the block now holds 20 records, plus the newcomer: under the limit, read again
+    assert noted_sizes(engine) == {key: 21}
+    with engine.connect() as conn:
+        first_newcomer = conn.execute(
+            text("SELECT id FROM source_record WHERE source_id = 'N2'")
+        ).scalar()
+    _, by_ord = push_and_candidates(engine, capped, [{**newcomer(), "source_id": "N3"}], "again")
+    assert first_newcomer in by_ord[0] and noted_sizes(engine) == {key: 21}
