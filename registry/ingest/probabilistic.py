@@ -73,11 +73,6 @@ WITH wanted AS (
 )
 """
 
-_CANDIDATE_PAIRS = (
-    _CANDIDATE_RANKS
-    + "SELECT ord, record_id FROM ranked WHERE rank <= :max_candidates ORDER BY ord, rank"
-)
-
 _LOCK_LINKAGE = "SELECT pg_advisory_xact_lock(:space, 0)"
 
 #: Whether a candidate's person holds a national ID: one index probe per candidate record.
@@ -88,20 +83,12 @@ LEFT JOIN LATERAL (SELECT true AS found FROM person_identifier i
                    WHERE i.person_id = r.person_id LIMIT 1) has_id ON true
 """
 
-_CANDIDATE_RECORDS = f"""
-SELECT r.id AS record_id, r.person_id::text AS person_id,
-       has_id.found IS NOT NULL AS person_has_id,
-       {", ".join("r." + f for f in PERSON_FIELDS)}
-FROM source_record r
-{_HAS_ID}
-WHERE r.id = ANY(:ids) AND NOT r.retracted
-"""
-
 _BATCH_KEYS = "SELECT key, ord AS id FROM key_stage WHERE ord = ANY(:ords)"
 
-#: One record's candidates (pairs in rank order) with their registry records, in one query.
-_CANDIDATES_OF_ONE = f"""{_CANDIDATE_RANKS}
-SELECT p.record_id, r.person_id::text AS person_id,
+#: The candidate pairs in rank order, each with its registry record (not retracted): one
+#: query, so the chosen ids do not travel back to the server as a second query's array.
+CANDIDATES = f"""{_CANDIDATE_RANKS}
+SELECT p.ord, p.record_id, r.person_id::text AS person_id,
        has_id.found IS NOT NULL AS person_has_id,
        {", ".join("r." + f for f in PERSON_FIELDS)}
 FROM ranked p
@@ -160,11 +147,7 @@ def _resolve_one(
     session: Session, settings: Settings, row: Any, model: FSModel
 ) -> tuple[list[Assignment], list[ReviewItem]]:
     """A one-record batch: the frame path's decisions, computed without pandas (faster)."""
-    found = (
-        execute_script(session, [_LOCK_LINKAGE, _CANDIDATES_OF_ONE], _limits(settings))
-        .mappings()
-        .all()
-    )
+    found = execute_script(session, [_LOCK_LINKAGE, CANDIDATES], _limits(settings)).mappings().all()
     candidates = [_normalised(c) for c in found]
     external = score_external_records(_normalised(row), candidates, model)
     return assign_one(int(row["ord"]), str(row["new_person_id"]), row["nid"] is not None, external)
@@ -189,12 +172,8 @@ def _resolve_batch(
     batch = _frame(rows, "ord")
     batch["new_person_id"] = batch["new_person_id"].astype(str)
     max_block = settings.linkage_max_block
-    pairs = pd.DataFrame(
-        execute_script(session, [_LOCK_LINKAGE, _CANDIDATE_PAIRS], _limits(settings)).all(),
-        columns=["ord", "record_id"],
-    )
-    candidates = _candidates(session, pairs)
-    pairs = pairs[pairs["record_id"].isin(candidates.index)]
+    found = execute_script(session, [_LOCK_LINKAGE, CANDIDATES], _limits(settings)).mappings()
+    pairs, candidates = _pairs_and_candidates(found.all())
     external = score_external(batch, candidates, pairs, model)
     keys = pd.DataFrame(
         session.execute(text(_BATCH_KEYS), {"ords": batch.index.tolist()}).all(),
@@ -212,14 +191,15 @@ def _json_rows(items: list[Any]) -> str:
     return json.dumps([{n: getattr(item, n) for n in names} for item in items])
 
 
-def _candidates(session: Session, pairs: pd.DataFrame) -> pd.DataFrame:
-    """The candidate registry records (not retracted), normalised, indexed by record id."""
-    ids = [int(x) for x in pairs["record_id"].unique()]
-    rows = session.execute(text(_CANDIDATE_RECORDS), {"ids": ids}).mappings().all() if ids else []
+def _pairs_and_candidates(rows: Sequence[Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """CANDIDATES' rows as (ord, record_id) pairs and normalised records indexed by id."""
     if not rows:
         columns = ["record_id", "person_id", "person_has_id", *PERSON_FIELDS]
-        return pd.DataFrame(columns=columns).set_index("record_id")
-    return _frame(rows, "record_id")
+        empty = pd.DataFrame(columns=columns).set_index("record_id")
+        return pd.DataFrame(columns=["ord", "record_id"]), empty
+    pairs = pd.DataFrame([(r["ord"], r["record_id"]) for r in rows], columns=["ord", "record_id"])
+    unique = {r["record_id"]: {k: v for k, v in r.items() if k != "ord"} for r in rows}
+    return pairs, _frame(list(unique.values()), "record_id")
 
 
 def _frame(rows: Any, index: str) -> pd.DataFrame:

@@ -25,6 +25,9 @@ CREATE TEMP TABLE IF NOT EXISTS overview_claim (id bigint, person_id uuid)
 DELETE FROM overview_claim;
 INSERT INTO overview_claim
 SELECT id, person_id FROM overview_dirty ORDER BY id LIMIT :limit;
+-- without statistics the planner guesses ~1,500 claimed rows and hashes all of person for
+-- them (a sequential scan: 22 ms a refresh at 100k persons, against one probe each)
+ANALYZE overview_claim;
 CREATE TEMP TABLE IF NOT EXISTS overview_resolved (pid uuid PRIMARY KEY)
     ON COMMIT DELETE ROWS;
 DELETE FROM overview_resolved;

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from registry.db import transaction
-from registry.ingest.probabilistic import _CANDIDATE_PAIRS
+from registry.ingest.probabilistic import CANDIDATES
 from registry.ingest.service import ingest_batch
 from registry.matching.blocks import remeasure_oversized_blocks
 from registry.programmes.service import get_programme
@@ -78,7 +78,7 @@ def push_and_candidates(
             "max_candidates": settings.linkage_max_candidates,
             "single_block": settings.linkage_single_block,
         }
-        pairs = session.execute(text(_CANDIDATE_PAIRS), limits).all()
+        pairs = [(r.ord, r.record_id) for r in session.execute(text(CANDIDATES), limits)]
         own = set(session.execute(text("SELECT record_id FROM ingest_stage")).scalars())
     chosen: dict[int, list[int]] = {}
     for ord_, record_id in pairs:

@@ -175,6 +175,23 @@ def _ingest(session: Session, reg: Registry) -> None:
     finish_batch(session, programme, outcome, reg.settings)
 
 
+def _ingest_one(session: Session, reg: Registry) -> None:
+    """The single-record API path: one record without an ID, matched, then the finish."""
+    programme = get_programme(session, reg.population.programme_codes[0])
+    one = {**_batch(reg.population)[6 * (BATCH // 10)], "source_id": "ONE-1"}
+    assert one["national_id"] is None
+    outcome = ingest_batch(
+        session,
+        programme=programme,
+        batch_id="plans-one",
+        records=[one],
+        submitted_by="plans",
+        settings=reg.settings,
+    )
+    assert outcome.response["accepted"] == 1, outcome.response["results"]
+    finish_batch(session, programme, outcome, reg.settings)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -185,6 +202,7 @@ def _some_event_id(session: Session) -> int:
 
 SCENARIOS = [
     Scenario(f"ingest: a batch of {BATCH} records (updates, known IDs, no IDs, new)", _ingest),
+    Scenario("ingest: one record without an ID, and its finish", _ingest_one),
     Scenario(
         "audit: append an event (chain head lookup)",
         lambda s, r: record_event(
