@@ -11,7 +11,8 @@ read were read to be dropped. `blocking_key_oversized` names those keys with a s
 block had at least; the search skips a key named with a size above the limit without
 reading it, and names every key it finds above the limit. Blocks grow by ingest and shrink
 only by retraction or an update of a record's names, so an entry goes stale only by a block
-shrinking back under the limit; the batch relink rebuilds the table from the keys.
+shrinking back under the limit: `registry linkage relink --apply` counts every named block
+again (registry.matching.blocks).
 
 The key from `blocking_key.source_record_id` to `source_record` goes: a check per inserted key
 (7,000 per 1,000-record batch, ~22 ms at a million persons) for a table that ingest writes

@@ -21,5 +21,5 @@ RETURNING o.key
 
 
 def remeasure_oversized_blocks(session: Session) -> int:
-    """Count every named oversized block again (after a relink); how many had shrunk."""
+    """Count every named oversized block again (relink --apply runs it); how many shrank."""
     return len(session.execute(text(_REMEASURE)).all())

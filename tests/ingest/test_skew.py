@@ -65,6 +65,20 @@ def newcomer() -> dict[str, Any]:
     )
 
 
+def r37_again() -> dict[str, Any]:
+    """Another programme's record of R37's person (no national ID): shares all its keys."""
+    return record(
+        "N1",
+        national_id=None,
+        given_name=GIVEN[7],
+        family_name=f"{FAMILY[3]}sen",
+        birth_date=DEFAULT_DAY,
+        region="1084",
+        municipality=str(101 + 37),
+        mother_name="Mor37",
+    )
+
+
 def push_and_candidates(
     engine: Engine, settings: Settings, records: list[Any], batch_id: str = "new"
 ) -> tuple[Any, dict[int, list[int]]]:
@@ -103,16 +117,7 @@ def test_an_oversized_block_is_skipped_and_candidates_are_capped(
     assert shared == 100  # the default date + region key covers the whole registry
 
     # R37 again (another programme's record of the same person), plus a newcomer of that day
-    again = record(
-        "N1",
-        national_id=None,
-        given_name=GIVEN[7],
-        family_name=f"{FAMILY[3]}sen",
-        birth_date=DEFAULT_DAY,
-        region="1084",
-        municipality=str(101 + 37),
-        mother_name="Mor37",
-    )
+    again = r37_again()
     answer, by_ord = push_and_candidates(engine, capped, [again, newcomer()])
     # never the 100-record block: at most 4 candidates each, the true match among them
     assert all(len(ids) <= 4 for ids in by_ord.values())
@@ -153,7 +158,7 @@ def noted_sizes(engine: Engine) -> dict[str, int]:
     return {key: size for key, size in rows}
 
 
-def test_an_oversized_block_is_named_once_found_and_then_skipped_unread(
+def test_an_oversized_block_is_named_with_the_size_found(
     engine: Engine, settings: Settings
 ) -> None:
     capped = settings.model_copy(update={"linkage_max_block": 30})
@@ -170,16 +175,7 @@ def test_a_named_key_is_not_read_under_a_limit_below_its_size(
     """R37's own keys, named oversized by hand (their blocks are small): its new record
     finds no candidate through them; a limit above the named size reads them again."""
     skewed_registry(engine, settings)
-    again = record(
-        "N1",
-        national_id=None,
-        given_name=GIVEN[7],
-        family_name=f"{FAMILY[3]}sen",
-        birth_date=DEFAULT_DAY,
-        region="1084",
-        municipality=str(101 + 37),
-        mother_name="Mor37",
-    )
+    again = r37_again()
     with engine.begin() as conn:
         r37 = conn.execute(text("SELECT id FROM source_record WHERE source_id = 'R37'")).scalar()
         conn.execute(
