@@ -270,22 +270,30 @@ def post_reconciliation(
     if len(content) > MAX_REFERENCE_BYTES:
         raise PayloadTooLarge(f"the reference file is larger than {MAX_REFERENCE_BYTES} bytes")
     rows = reconciliation_service.parse_reference(content)
-    body = reconciliation_service.reconcile(
+    found = reconciliation_service.reconcile_reference(
         reads,
         principal,
         left,
-        reference=rows,
+        rows,
         as_of=as_of or date.today(),
         benefit_code=benefit_code,
         k=settings.suppression_k,
         national_id_scheme=settings.national_id_scheme,
         national_id_key=settings.secret("national_id_key").encode(),
     )
+    # the persons the upload found (within the caller's regions) and those the answer lists;
+    # rows that found nobody the caller may read are counted only
     _audit_persons(
         session,
         audit,
         "overview.reconciliation",
-        _reconciliation_persons(body),
-        {"left": left, "right": "reference", "reference_rows": len(rows)},
+        [*found.looked_up, *_reconciliation_persons(found.body)],
+        {
+            "left": left,
+            "right": "reference",
+            "reference_rows": len(rows),
+            "looked_up": len(found.looked_up),
+            "not_compared": found.not_compared,
+        },
     )
-    return answer(request, "reconciliation", body)
+    return answer(request, "reconciliation", found.body)

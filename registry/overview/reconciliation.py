@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
-from registry.errors import InvalidInput
+from registry.errors import InvalidInput, PayloadTooLarge
 from registry.identity.national_id import digest
 from registry.overview.queries import ACTIVE_EPISODES
 from registry.overview.service import (
@@ -27,7 +27,8 @@ from registry.overview.service import (
 )
 from registry.programmes.service import get_programme
 
-MAX_REFERENCE_ROWS = 200_000
+#: Rows per uploaded extract: a municipality's whole programme, not a population lookup.
+MAX_REFERENCE_ROWS = 50_000
 REFERENCE_COLUMNS = ("source_id", "national_id", "benefit_code", "start_date", "end_date")
 
 _PROGRAMME_GRANTS = f"""
@@ -37,12 +38,17 @@ WHERE a.programme = :programme
   AND (CAST(:benefit_code AS text) IS NULL OR a.benefit_code = :benefit_code)
 """
 
+#: Reference rows resolved to persons; `readable` is false for a person outside the caller's
+#: regions (such a row is compared with nothing and shown like an unknown one).
 _RESOLVE_REFERENCE = """
-SELECT x.row, COALESCE(pp.merged_into, pp.id) AS pid
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(row integer, source_id text, digest text)
-LEFT JOIN source_record r ON r.programme_id = :programme_id AND r.source_id = x.source_id
-LEFT JOIN person_identifier i ON i.scheme = :scheme AND i.digest = decode(x.digest, 'hex')
-LEFT JOIN person pp ON pp.id = COALESCE(r.person_id, i.person_id)
+SELECT y.row, y.pid, y.pid IS NOT NULL AND {readable} AS readable
+FROM (
+    SELECT x.row, COALESCE(pp.merged_into, pp.id) AS pid
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(row integer, source_id text, digest text)
+    LEFT JOIN source_record r ON r.programme_id = :programme_id AND r.source_id = x.source_id
+    LEFT JOIN person_identifier i ON i.scheme = :scheme AND i.digest = decode(x.digest, 'hex')
+    LEFT JOIN person pp ON pp.id = COALESCE(r.person_id, i.person_id)
+) y
 """
 
 
@@ -94,7 +100,11 @@ def parse_reference(content: bytes) -> list[ReferenceRow]:
     problems: list[dict[str, Any]] = []
     for n, raw in enumerate(reader, start=2):
         if len(rows) >= MAX_REFERENCE_ROWS:
-            raise InvalidInput(f"the reference holds more than {MAX_REFERENCE_ROWS} rows")
+            rule = f"at most {MAX_REFERENCE_ROWS} rows per upload; split the extract"
+            raise PayloadTooLarge(
+                f"the reference holds more than {MAX_REFERENCE_ROWS} rows ({rule})",
+                errors=[{"field": "reference", "code": "too_many_rows", "message": rule}],
+            )
         values = {
             (k or "").strip().lower(): (v or "").strip() or None
             for k, v in raw.items()
@@ -154,6 +164,7 @@ def _programme_grants(
 
 def _reference_grants(
     session: Session,
+    principal: Principal,
     programme_id: int,
     rows: list[ReferenceRow],
     as_of: date,
@@ -161,7 +172,11 @@ def _reference_grants(
     scheme: str,
     key: bytes | None,
 ) -> list[Grant]:
-    """Reference rows active on the date (rows without dates count), resolved to persons."""
+    """Reference rows active on the date (rows without dates count), resolved to persons.
+
+    A row is resolved only to a person the caller may read; any other row keeps no person
+    (it is counted as not compared, exactly like a row that matches nobody).
+    """
     kept = [
         r
         for r in rows
@@ -177,17 +192,63 @@ def _reference_grants(
         }
         for r in kept
     ]
+    readable, scope_params = scope_sql(principal, "y.pid")
     resolved = {
-        int(x.row): (str(x.pid) if x.pid else None)
+        int(x.row): str(x.pid)
         for x in session.execute(
-            text(_RESOLVE_REFERENCE),
-            {"rows": json.dumps(payload), "programme_id": programme_id, "scheme": scheme},
+            text(_RESOLVE_REFERENCE.format(readable=readable)),
+            {
+                "rows": json.dumps(payload),
+                "programme_id": programme_id,
+                "scheme": scheme,
+                **scope_params,
+            },
         )
+        if x.readable
     }
     return [
         Grant(resolved.get(r.row), r.benefit_code, r.start_date, r.end_date, f"row {r.row}")
         for r in kept
     ]
+
+
+@dataclass(frozen=True)
+class ReferenceReconciliation:
+    """An answer against an uploaded extract, and what its audit event must name."""
+
+    body: dict[str, Any]
+    looked_up: list[str]
+    not_compared: int
+
+
+def reconcile_reference(
+    session: Session,
+    principal: Principal,
+    left: str,
+    reference: list[ReferenceRow],
+    *,
+    as_of: date,
+    benefit_code: str | None = None,
+    k: int = DEFAULT_K,
+    national_id_scheme: str = "dk_cpr",
+    national_id_key: bytes | None = None,
+) -> ReferenceReconciliation:
+    """A programme against an extract; rows reveal only persons the caller may read."""
+    principal.require("oversight")
+    programme = get_programme(session, left)
+    right = _reference_grants(
+        session,
+        principal,
+        programme.id,
+        reference,
+        as_of,
+        benefit_code,
+        national_id_scheme,
+        national_id_key,
+    )
+    body = _reconcile(session, principal, left, right, "reference", as_of, benefit_code, k)
+    looked_up = sorted({g.pid for g in right if g.pid is not None})
+    return ReferenceReconciliation(body, looked_up, sum(1 for g in right if g.pid is None))
 
 
 def reconcile(
@@ -207,27 +268,44 @@ def reconcile(
 ) -> dict[str, Any]:
     """Persons in one side and not the other (both ways), per benefit code, and differing grants."""
     principal.require(*OVERVIEW_READERS)
-    left_programme = get_programme(session, left)
+    if reference is not None:
+        return reconcile_reference(
+            session,
+            principal,
+            left,
+            reference,
+            as_of=as_of,
+            benefit_code=benefit_code,
+            k=k,
+            national_id_scheme=national_id_scheme,
+            national_id_key=national_id_key,
+        ).body
+    get_programme(session, left)
+    if right is None:
+        raise InvalidInput("name a `right` programme or upload a reference extract")
+    get_programme(session, right)
+    condition, params = _system_time(recorded_at)
+    right_grants = _programme_grants(session, right, as_of, benefit_code, condition, params)
+    return _reconcile(
+        session, principal, left, right_grants, right, as_of, benefit_code, k, recorded_at, suppress
+    )
+
+
+def _reconcile(
+    session: Session,
+    principal: Principal,
+    left: str,
+    right_grants: list[Grant],
+    right_name: str,
+    as_of: date,
+    benefit_code: str | None,
+    k: int,
+    recorded_at: datetime | None = None,
+    suppress: bool = False,
+) -> dict[str, Any]:
+    """The comparison of the left programme with the right side's grants, as answered."""
     condition, params = _system_time(recorded_at)
     left_grants = _programme_grants(session, left, as_of, benefit_code, condition, params)
-    if reference is not None:
-        principal.require("oversight")
-        right_name = "reference"
-        right_grants = _reference_grants(
-            session,
-            left_programme.id,
-            reference,
-            as_of,
-            benefit_code,
-            national_id_scheme,
-            national_id_key,
-        )
-    elif right is not None:
-        get_programme(session, right)
-        right_name = right
-        right_grants = _programme_grants(session, right, as_of, benefit_code, condition, params)
-    else:
-        raise InvalidInput("name a `right` programme or upload a reference extract")
     answer = _compare(left_grants, right_grants)
     suppressed_answer = suppressing(principal, suppress)
     may_list = principal.has_any("oversight") and not suppressed_answer
