@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 #: Each dimension's SQL expression over enrolment `e`, programme `g` and golden record `gp`.
 DIMENSION_SQL: dict[str, str] = {
     "programme": "g.code",
@@ -26,6 +29,16 @@ AS_RECORDED = (
     "e.recorded_at <= :recorded_at AND (e.superseded_at IS NULL OR e.superseded_at > :recorded_at)"
 )
 
+
+def system_time(recorded_at: datetime | None) -> tuple[str, dict[str, Any]]:
+    """The system-time condition and its parameters: current rows, or as recorded at a time."""
+    if recorded_at is None:
+        return CURRENT, {}
+    if recorded_at.tzinfo is None:
+        recorded_at = recorded_at.replace(tzinfo=UTC)
+    return AS_RECORDED, {"recorded_at": recorded_at}
+
+
 _ACTIVE_FROM = """
 FROM enrolment e
 JOIN source_record r ON r.id = e.source_record_id
@@ -49,6 +62,23 @@ SELECT {cols}, GROUPING({cols}) <> 0 AS is_total,
 FROM (SELECT {inner}, gp.id AS pid {_ACTIVE_FROM.format(system_time=system_time)}) a
 GROUP BY GROUPING SETS (({cols}), ())
 ORDER BY is_total, {order}
+"""
+
+
+def coverage_cube_sql(dimensions: list[str], sets: list[tuple[int, ...]], system_time: str) -> str:
+    """Distinct persons and enrolments per cell of each grouping set (indexes into dimensions).
+
+    `mask` is GROUPING() over every dimension: bit (n - 1 - i) is set where dimension i is
+    summed over, so a row's set is the dimensions whose bit is clear.
+    """
+    inner = ", ".join(f"{DIMENSION_SQL[d]} AS d{i}" for i, d in enumerate(dimensions))
+    cols = ", ".join(f"d{i}" for i in range(len(dimensions)))
+    grouping = ", ".join("(" + ", ".join(f"d{i}" for i in s) + ")" for s in sets)
+    return f"""
+SELECT {cols}, GROUPING({cols}) AS mask,
+       count(DISTINCT pid) AS persons, count(*) AS enrolments
+FROM (SELECT {inner}, gp.id AS pid {_ACTIVE_FROM.format(system_time=system_time)}) a
+GROUP BY GROUPING SETS ({grouping})
 """
 
 
@@ -77,6 +107,8 @@ _SUMMARY_ACTIVE = (
 #: Coverage by programme and region from the summary, in one statement with the dirty check
 #: (a `stale` row means: fall back to the episodes). Each (person, programme, region) has at
 #: most one segment covering the date, so counts are distinct persons; enrolments add up.
+#: With :margins it adds the programme and region margins (distinct persons) that disclosure
+#: control weighs.
 SUMMARY_COVERAGE = f"""
 WITH stale AS (SELECT EXISTS (SELECT 1 FROM overview_dirty) AS stale)
 SELECT 'cell' AS kind, g.code, s.region, count(*) AS persons, sum(s.enrolments) AS enrolments
@@ -87,8 +119,13 @@ UNION ALL
 SELECT 'programme', g.code, NULL, count(*), 0
 FROM overview_combination c CROSS JOIN LATERAL unnest(c.programme_ids) AS u(programme_id)
 JOIN programme g ON g.id = u.programme_id
-WHERE {_SUMMARY_ACTIVE} AND NOT (SELECT stale FROM stale) AND :by_programme_only
+WHERE {_SUMMARY_ACTIVE} AND NOT (SELECT stale FROM stale) AND (:by_programme_only OR :margins)
 GROUP BY g.code
+UNION ALL
+SELECT 'region', NULL, s.region, count(DISTINCT s.person_id), sum(s.enrolments)
+FROM overview_spell s
+WHERE {_SUMMARY_ACTIVE} AND NOT (SELECT stale FROM stale) AND :margins
+GROUP BY s.region
 UNION ALL
 SELECT 'total', NULL, NULL, count(*), 0 FROM overview_combination
 WHERE {_SUMMARY_ACTIVE} AND NOT (SELECT stale FROM stale)

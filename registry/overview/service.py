@@ -5,18 +5,17 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
-import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
 from registry.errors import InvalidInput, NotFound
+from registry.overview.disclosure import programme_pattern, protect, small
+from registry.overview.masking import exclusive_pairs, suppress_overlaps, suppressed_coverage
 from registry.overview.queries import (
-    AS_RECORDED,
-    CURRENT,
     DIMENSION_SQL,
     PERIOD_ACTIVE,
     SUMMARY_COMBINATIONS,
@@ -26,6 +25,7 @@ from registry.overview.queries import (
     overlaps_sql,
     persons_in_programmes_sql,
 )
+from registry.overview.queries import system_time as _system_time
 
 OVERVIEW_READERS = ("oversight", "analyst")
 
@@ -57,94 +57,31 @@ def parse_dimensions(by: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _system_time(recorded_at: datetime | None) -> tuple[str, dict[str, Any]]:
-    """The system-time condition and its parameters: current rows, or as recorded at a time."""
-    if recorded_at is None:
-        return CURRENT, {}
-    if recorded_at.tzinfo is None:
-        recorded_at = recorded_at.replace(tzinfo=UTC)
-    return AS_RECORDED, {"recorded_at": recorded_at}
-
-
 def suppressing(principal: Principal, suppress: bool) -> bool:
     """Analysts always get suppressed answers; others when they ask for it."""
     return suppress or (principal.has_any("analyst") and not principal.has_any("oversight"))
 
 
-def _complement_rank(key: K, values: dict[K, int], alone: set[K]) -> tuple[bool, bool, int, str]:
-    """Prefer complements that are not alone in a group, not zero, and small."""
-    return (key in alone, values[key] == 0, values[key], str(key))
-
-
-def determined_cells(hidden: Iterable[K], groups: Iterable[Iterable[K]]) -> set[K]:
-    """Hidden cells whose value follows from the sums of the groups (linear algebra).
-
-    Each group publishes its sum; a hidden cell is recoverable exactly when its unit vector lies
-    in the row space of the groups restricted to the hidden cells.
-    """
-    cells = sorted(set(hidden), key=str)
-    if not cells:
-        return set()
-    column = {key: j for j, key in enumerate(cells)}
-    rows = []
-    for group in groups:
-        members = list(dict.fromkeys(group))
-        inside = [column[key] for key in members if key in column]
-        if inside:
-            row = np.zeros(len(cells))
-            row[inside] = 1.0
-            rows.append(row)
-    if not rows:
-        return set()
-    matrix = np.array(rows)
-    _, singular, vt = np.linalg.svd(matrix)
-    rank = int((singular > 1e-9 * max(matrix.shape)).sum())
-    null_space = vt[rank:]
-    if null_space.shape[0] == 0:
-        return set(cells)
-    free = np.abs(null_space).max(axis=0) > 1e-9
-    return {key for key, j in column.items() if not free[j]}
-
-
 def suppress_cells(values: dict[K, int], groups: Iterable[Iterable[K]], k: int) -> set[K]:
-    """Cells to hide: those in 1..k-1, then complements until no hidden cell is recoverable.
+    """Cells to hide: those in 1..k-1, then complements until none is recoverable.
 
     Recoverable means determined by the published sums: those of the groups whose sum is not
-    itself in 1..k-1 (a small margin is suppressed by the same rule in the query that publishes
-    it). Complements come from a group of a recoverable cell: never a cell some one-cell margin
-    publishes, preferably not zero, smallest first. Where no complement is left (degenerate
-    tables) the remaining exposure could only be closed by cutting margins of other queries.
+    itself in 1..k-1 (a small margin is suppressed by the same rule in the query that
+    publishes it, and must stay unrecoverable too). A cell some one-cell margin publishes is
+    no use as a complement. Where no complement is left (degenerate tables) the remaining
+    exposure could only be closed by cutting margins of other queries.
     """
-    hidden = {key for key, v in values.items() if 0 < v < k}
     members = [list(dict.fromkeys(g)) for g in groups]
-    # A margin in 1..k-1 is itself suppressed where it is published, so it gives nothing away;
-    # every other margin is published, a one-cell margin publishing that very cell.
-    published = [g for g in members if not 0 < sum(values[key] for key in g) < k]
-    # A cell whose value some margin publishes is no use as a complement.
-    useless = {g[0] for g in published if len(g) == 1}
-    shared = [g for g in published if len(g) > 1]
-    while True:
-        changed = False
-        for group in shared:
-            if sum(1 for key in group if key in hidden) != 1:
-                continue
-            shown = [key for key in group if key not in hidden and key not in useless]
-            if shown:
-                hidden.add(min(shown, key=lambda key: _complement_rank(key, values, useless)))
-                changed = True
-        if changed:
-            continue
-        exposed = determined_cells(hidden, published)
-        candidates = {
-            key
-            for group in shared
-            if exposed.intersection(group)
-            for key in group
-            if key not in hidden and key not in useless
-        }
-        if not candidates:
-            return hidden
-        hidden.add(min(candidates, key=lambda key: _complement_rank(key, values, useless)))
+    published = [g for g in members if not small(sum(values[key] for key in g), k)]
+    secrets = [dict.fromkeys(g, 1) for g in members if small(sum(values[key] for key in g), k)]
+    pinned = {g[0] for g in published if len(g) == 1}
+    return protect(
+        values,
+        [key for key, v in values.items() if small(v, k)],
+        [dict.fromkeys(g, 1) for g in published],
+        secrets,
+        candidates=[key for key in values if key not in pinned],
+    )
 
 
 def coverage(
@@ -159,6 +96,15 @@ def coverage(
     """Distinct persons and enrolments active on a date, by the requested dimensions."""
     principal.require(*OVERVIEW_READERS)
     dimensions = parse_dimensions(by)
+    if suppressing(principal, suppress):
+        rows, total, suppressed = suppressed_coverage(session, as_of, dimensions, recorded_at, k)
+        return {
+            "as_of": as_of.isoformat(),
+            "by": dimensions,
+            "rows": rows,
+            "total": total,
+            "suppressed": suppressed,
+        }
     found = None
     if recorded_at is None and sorted(dimensions) in (["programme"], ["programme", "region"]):
         found = _coverage_from_summary(session, as_of, dimensions)
@@ -166,8 +112,6 @@ def coverage(
         found = _coverage_from_episodes(session, as_of, dimensions, recorded_at)
     rows, total = found
     suppressed = False
-    if suppressing(principal, suppress):
-        suppressed = _suppress_coverage(rows, total, dimensions, k)
     return {
         "as_of": as_of.isoformat(),
         "by": dimensions,
@@ -203,7 +147,8 @@ def _coverage_from_summary(session: Session, as_of: date, dimensions: list[str])
     """Coverage by programme (and region) from the person summary; None while it is stale."""
     by_programme_only = dimensions == ["programme"]
     result = session.execute(
-        text(SUMMARY_COVERAGE), {"as_of": as_of, "by_programme_only": by_programme_only}
+        text(SUMMARY_COVERAGE),
+        {"as_of": as_of, "by_programme_only": by_programme_only, "margins": False},
     ).all()
     if any(r.kind == "stale" for r in result):
         return None
@@ -232,31 +177,6 @@ def _coverage_from_summary(session: Session, as_of: date, dimensions: list[str])
     return rows, total
 
 
-def _suppress_coverage(
-    rows: list[dict[str, Any]], total: dict[str, Any], dimensions: list[str], k: int
-) -> bool:
-    """Hide small rows (both counts) with complementary cells; mutate rows and total in place."""
-    values: dict[int, int] = {i: min(r["persons"], r["enrolments"]) for i, r in enumerate(rows)}
-    # Every slice that fixes all dimensions but one sums to a margin another query publishes;
-    # with one dimension that slice is the whole table, which sums to the total.
-    groups: dict[tuple[int, tuple[Any, ...]], list[int]] = defaultdict(list)
-    for i, row in enumerate(rows):
-        for free in range(len(dimensions)):
-            fixed = tuple(row[d] for j, d in enumerate(dimensions) if j != free)
-            groups[(free, fixed)].append(i)
-    slices = [*groups.values(), list(values)]
-    hidden = suppress_cells(values, slices, k)
-    for i in hidden:
-        rows[i]["persons"] = None
-        rows[i]["enrolments"] = None
-    small_total = False
-    for measure in ("persons", "enrolments"):
-        if 0 < total[measure] < k:
-            total[measure] = None
-            small_total = True
-    return bool(hidden) or small_total
-
-
 def overlaps(
     session: Session,
     principal: Principal,
@@ -273,7 +193,7 @@ def overlaps(
     codes, matrix, by_count = found
     suppressed = False
     if suppressing(principal, suppress):
-        suppressed = _suppress_overlaps(matrix, by_count, k)
+        suppressed = suppress_overlaps(matrix, by_count, k, exclusive_pairs(session))
     return {
         "as_of": as_of.isoformat(),
         "programmes": codes,
@@ -323,27 +243,6 @@ def _overlaps_from_summary(session: Session, as_of: date) -> Overlaps | None:
                 row[b] = (row[b] or 0) + int(r.persons)
     by_count: dict[str, int | None] = {str(n): counts[n] for n in sorted(counts)}
     return codes, matrix, by_count
-
-
-def _suppress_overlaps(
-    matrix: dict[str, dict[str, int | None]], by_count: dict[str, int | None], k: int
-) -> bool:
-    """Hide small overlap cells (symmetrically) and small by-count cells with complements."""
-    pairs: dict[tuple[str, str], int] = {}
-    for a, row in matrix.items():
-        for b, v in row.items():
-            if a <= b and v is not None:
-                pairs[(a, b)] = v
-    # Each programme's row of overlaps, read against its diagonal, is one group.
-    rows = [[key for key in pairs if a in key and key != (a, a)] for a in matrix]
-    hidden_pairs = suppress_cells(pairs, rows, k)
-    for a, b in hidden_pairs:
-        matrix[a][b] = matrix[b][a] = None
-    counts: dict[str, int] = {key: v for key, v in by_count.items() if v is not None}
-    hidden_counts = suppress_cells(counts, [list(counts)], k)
-    for key in hidden_counts:
-        by_count[key] = None
-    return bool(hidden_pairs or hidden_counts)
 
 
 def scope_sql(principal: Principal, person: str) -> tuple[str, dict[str, Any]]:
@@ -471,14 +370,17 @@ def timeseries(
     ]
     suppressed = False
     if suppressing(principal, suppress):
-        values = {i: int(r["persons"]) for i, r in enumerate(rows)}
-        periods: dict[str, list[int]] = defaultdict(list)
-        for i, r in enumerate(rows):
-            periods[r["period_start"]].append(i)
-        hidden = suppress_cells(values, periods.values(), k)
-        for i in hidden:
-            rows[i]["persons"] = None
-        suppressed = bool(hidden)
+        # a period's counts are the coverage by programme of a day when the period is one day
+        # (or basis=end): one pattern for both, from the same function
+        periods: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            periods[r["period_start"]].append(r)
+        for period in periods.values():
+            hidden = programme_pattern({r["programme"]: r["persons"] for r in period}, k)
+            for r in period:
+                if r["programme"] in hidden:
+                    r["persons"] = None
+                    suppressed = True
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
