@@ -48,6 +48,29 @@ def closed(dims: Dims, nesting: bool) -> list[Dims]:
     ]
 
 
+def finest_table(asked: Dims) -> Dims:
+    """The table an answer by `asked` is computed on: benefit codes bring their programme.
+
+    Its dimensions are in one canonical (sorted) order, so that every request for the same
+    table, in whatever order it names them, gets the same pattern.
+    """
+    extra = ("programme",) if "benefit_code" in asked else ()
+    return tuple(sorted({*asked, *extra}))
+
+
+def answer_pattern(tables: Tables, asked: Dims, k: int) -> tuple[Dims, set[Cell]]:
+    """The table an answer by `asked` is cut from, and its hidden cells.
+
+    `tables` holds every subset of `finest_table(asked)`; where codes do not nest in
+    programmes the answer is its own table.
+    """
+    finest = finest_table(asked)
+    nesting = nested(tables, finest)
+    if not nesting:
+        finest = tuple(sorted(asked))
+    return finest, table_pattern(tables, finest, k, nesting)
+
+
 def _project(dims: Dims, part: Dims) -> list[int]:
     return [dims.index(d) for d in part]
 

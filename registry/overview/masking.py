@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.overview.disclosure import programme_pattern, protect, small
-from registry.overview.lattice import Cell, Dims, nested, subsets, table_pattern
+from registry.overview.lattice import Cell, Dims, answer_pattern, finest_table, subsets
 from registry.overview.queries import SUMMARY_COVERAGE, coverage_cube_sql, system_time
 
 #: Persons and enrolments per cell of each table (dimensions in the finest table's order).
@@ -22,24 +22,20 @@ def suppressed_coverage(
 ) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
     """Coverage rows and total with small cells and their complements hidden (None)."""
     asked = tuple(dimensions)
-    finest = asked
-    if "benefit_code" in asked and "programme" not in asked:
-        finest = (*asked, "programme")
+    finest = finest_table(asked)
     counts = None
     if recorded_at is None and sorted(finest) in (["programme"], ["programme", "region"]):
         counts = _summary_counts(session, as_of, finest)
     if counts is None:
         counts = _cube_counts(session, as_of, finest, recorded_at)
     tables = {part: {c: p for c, (p, _) in cells.items()} for part, cells in counts.items()}
-    nesting = nested(tables, finest)
-    if not nesting:
-        finest = asked
-    hidden = table_pattern(tables, finest, k, nesting)
+    finest, hidden = answer_pattern(tables, asked, k)
     rows = []
     for cell, (persons, enrolments) in counts.get(finest, {}).items():
         shown = cell not in hidden
+        named = dict(zip(finest, cell, strict=True))
         rows.append(
-            dict(zip(asked, cell[: len(asked)], strict=True))
+            {d: named[d] for d in asked}
             | {"persons": persons if shown else None, "enrolments": enrolments if shown else None}
         )
     rows.sort(key=lambda r: tuple((r[d] is None, str(r[d] or "")) for d in asked))
@@ -99,9 +95,6 @@ def _summary_counts(session: Session, as_of: date, dims: Dims) -> Counts | None:
                 int(r.persons),
                 enrolments_by.get(("region", r.region), 0),
             )
-    if dims == ("programme",):
-        # by programme alone the cells are the programme margin (distinct persons)
-        counts[dims] = dict(counts[("programme",)])
     return counts
 
 
@@ -125,14 +118,14 @@ def suppress_overlaps(
 ) -> bool:
     """Hide small overlaps and by-count cells, with complements against every relation.
 
-    The diagonal is coverage by programme (one pattern). Published relations: sum of the
-    diagonal = sum of n * by_count; sum of by_count = the total; sum of the off-diagonal
-    pairs = sum of C(n, 2) * by_count. Overlaps of exclusive pairs are published by the
-    duplicates answer, so they are no use as complements.
+    The diagonal is coverage by programme (one pattern, fixed here), the persons in all
+    programmes coverage's total. Relations: the diagonal sums to sum(n * by_count), by_count
+    to the total, the off-diagonal pairs to sum(C(n, 2) * by_count). Overlaps of exclusive
+    pairs are published by the duplicates answer, so they are no use as complements.
     """
     diagonal = {a: int(matrix[a][a] or 0) for a in matrix}
     hidden_diagonal = programme_pattern(diagonal, k)
-    values: dict[tuple[str, ...], int] = {}
+    values: dict[tuple[str, ...], int] = {("diagonal", a): v for a, v in diagonal.items()}
     for a, row in matrix.items():
         for b, v in row.items():
             if a < b:
@@ -140,25 +133,32 @@ def suppress_overlaps(
     counts = {n: int(v or 0) for n, v in by_count.items()}
     for n, v in counts.items():
         values[("count", n)] = v
-    equations: list[dict[tuple[str, ...], int]] = []
-    if not small(sum(diagonal.values()), k):
-        equations.append({("count", n): int(n) for n in counts})
-    if not small(sum(counts.values()), k):
-        equations.append({("count", n): 1 for n in counts})
-    pairs = {key: 1 for key in values if key[0] == "pair"}
-    equations.append(pairs | {("count", n): -comb(int(n), 2) for n in counts if int(n) >= 2})
+    total = sum(counts.values())
+    values[("total",)] = total
+    Key = tuple[str, ...]
+    diagonal_sum: dict[Key, int] = {("diagonal", a): 1 for a in diagonal}
+    diagonal_sum |= {("count", n): -int(n) for n in counts}
+    count_sum: dict[Key, int] = {("count", n): 1 for n in counts}
+    count_sum[("total",)] = -1
+    pair_sum: dict[Key, int] = {key: 1 for key in values if key[0] == "pair"}
+    pair_sum |= {("count", n): -comb(int(n), 2) for n in counts if int(n) >= 2}
+    equations = [diagonal_sum, count_sum, pair_sum]
+    fixed = {("diagonal", a) for a in hidden_diagonal} | (
+        {("total",)} if small(total, k) else set()
+    )
     pinned = {("pair", a, b) for a, b in exclusive if not small(values.get(("pair", a, b)), k)}
     hidden = protect(
         values,
-        [key for key, v in values.items() if small(v, k)],
+        [key for key, v in values.items() if small(v, k) and key[0] in ("pair", "count")]
+        + sorted(fixed),
         equations,
-        candidates=[key for key in values if key not in pinned],
+        candidates=[key for key in values if key[0] in ("pair", "count") and key not in pinned],
     )
     for a in hidden_diagonal:
         matrix[a][a] = None
     for key in hidden:
         if key[0] == "pair":
             matrix[key[1]][key[2]] = matrix[key[2]][key[1]] = None
-        else:
+        elif key[0] == "count":
             by_count[key[1]] = None
     return bool(hidden_diagonal or hidden)

@@ -1,13 +1,17 @@
-"""Property: no suppressed cell can be recovered from the margins and totals that are published."""
+"""Property: no suppressed cell can be recovered from the linear relations the answers publish."""
 
 from __future__ import annotations
 
 from fractions import Fraction
 from itertools import product
+from math import comb
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from registry.overview.disclosure import programme_pattern
+from registry.overview.lattice import answer_pattern, finest_table, subsets
+from registry.overview.masking import suppress_overlaps
 from registry.overview.service import DEFAULT_K, suppress_cells
 
 
@@ -126,3 +130,205 @@ def test_a_bridge_between_two_cycles_is_closed() -> None:
     hidden = suppress_cells(values, groups, DEFAULT_K)
     assert small <= hidden
     assert not recoverable(sorted(hidden), published(values, groups, DEFAULT_K))
+
+
+# --------------------------------------------------------------------------------------------
+# Every answer an analyst gets for one day, together: nested dimensions, margins, by_count.
+
+
+def determined(equations: list[dict], target: dict) -> bool:
+    """True when `target` lies in the row space of `equations` (exact, over the rationals)."""
+    unknowns = sorted({u for e in [*equations, target] for u in e}, key=repr)
+
+    def rank(rows: list[dict]) -> int:
+        matrix = [[Fraction(row.get(u, 0)) for u in unknowns] for row in rows]
+        r = 0
+        for c in range(len(unknowns)):
+            pivot = next((i for i in range(r, len(matrix)) if matrix[i][c] != 0), None)
+            if pivot is None:
+                continue
+            matrix[r], matrix[pivot] = matrix[pivot], matrix[r]
+            for i in range(len(matrix)):
+                if i != r and matrix[i][c] != 0:
+                    f = matrix[i][c] / matrix[r][c]
+                    matrix[i] = [a - f * b for a, b in zip(matrix[i], matrix[r], strict=True)]
+            r += 1
+        return r
+
+    return rank(equations) == rank([*equations, target])
+
+
+DIMS = ("programme", "benefit_code", "region")
+
+
+@st.composite
+def registries(draw: st.DrawFn) -> dict[tuple[str, str, str], int]:
+    """Persons per (programme, benefit code, region); codes nest in programmes."""
+    programmes = draw(st.integers(1, 3))
+    regions = draw(st.integers(1, 3))
+    found = {}
+    for p in range(programmes):
+        for c in range(draw(st.integers(1, 3))):
+            for r in range(regions):
+                n = draw(st.sampled_from([0, 0, 1, 2, 3, 4, 5, 6, 8, 12, 30]))
+                if n:
+                    found[(f"P{p}", f"{p}.{c}", f"R{r}")] = n
+    return found
+
+
+def table(finest: dict[tuple[str, str, str], int], dims: tuple[str, ...]) -> dict:
+    """Persons per cell by `dims` (each person in one finest cell, so counts add up)."""
+    out: dict[tuple, int] = {}
+    for key, n in finest.items():
+        cell = tuple(key[DIMS.index(d)] for d in dims)
+        out[cell] = out.get(cell, 0) + n
+    return out
+
+
+Equation = tuple[tuple[str, ...], dict]
+
+
+def every_answer(finest: dict, k: int) -> tuple[list[Equation], list[tuple[str, Equation]]]:
+    """The cells every coverage answer publishes, and the small cells it must hide, each with
+    the table (dimensions) it was computed on."""
+    equations: list[Equation] = []
+    secrets: list[tuple[str, Equation]] = []
+    for asked in subsets(DIMS):
+        computed_on = finest_table(asked)
+        tables = {part: table(finest, part) for part in subsets(computed_on)}
+        on, hidden = answer_pattern(tables, asked, k)
+        for cell, n in tables[on].items():
+            members = {
+                key: 1
+                for key in finest
+                if all(key[DIMS.index(d)] == v for d, v in zip(on, cell, strict=True))
+            }
+            if cell not in hidden:
+                equations.append((on, members))
+            elif 0 < n < k:
+                secrets.append((f"by={','.join(asked)} {cell}", (on, members)))
+    return equations, secrets
+
+
+def closure(dims: tuple[str, ...]) -> frozenset[str]:
+    """The dimensions a table by `dims` is computed on (a code brings its programme)."""
+    return frozenset(dims) | ({"programme"} if "benefit_code" in dims else set())
+
+
+def comparable(on: tuple[str, ...], other: tuple[str, ...]) -> bool:
+    """One table is a margin of the other (or they are the same table)."""
+    return closure(other) <= closure(on) or closure(on) <= closure(other)
+
+
+@settings(max_examples=150, deadline=None)
+@given(registries(), st.integers(2, 6))
+def test_no_coverage_cell_follows_from_every_answer_of_the_day(finest, k: int) -> None:
+    """Tables by every subset of the dimensions (benefit codes nested in programmes): no
+    small cell follows from the cells of every answer over its own table, its margins and
+    the finer tables it is a margin of, all together.
+
+    Known limits, stated here: where the data's own zeros tie two tables together (a region
+    whose persons are all in one programme), a cell can follow from its coarser answers
+    alone, which no complement inside a finer table can change; and tables neither of which
+    is a margin of the other are only tied through their common margins in general.
+    """
+    equations, secrets = every_answer(finest, k)
+    tables = {closure(other) for other, _ in equations}
+    for name, (on, members) in secrets:
+        lattice = [m for other, m in equations if comparable(on, other)]
+        if determined(lattice, members):
+            # only the limit may remain: the margins of some table holding this cell's
+            # table fix it by themselves, whatever that table and finer ones hide
+            assert any(
+                determined([m for other, m in equations if closure(other) < fine], members)
+                for fine in tables
+                if closure(on) <= fine
+            ), (name, finest)
+
+
+def test_the_nested_code_is_not_its_programme_minus_the_other_code() -> None:
+    """The recovery from the issue: SEL85 = 1.12.0.1 + 1.12.0.2, by programme published."""
+    finest = {("SEL85", "1.12.0.1", "1084"): 2, ("SEL85", "1.12.0.2", "1084"): 8}
+    finest[("SEL104", "1.1", "1085")] = 6
+    equations, secrets = every_answer(finest, DEFAULT_K)
+    assert secrets
+    for name, (_, members) in secrets:
+        assert not determined([m for _, m in equations], members), name
+
+
+@st.composite
+def populations(draw: st.DrawFn) -> tuple[list[frozenset[str]], set[tuple[str, str]]]:
+    """Persons as the sets of programmes they are active in, and exclusive pairs."""
+    codes = [f"P{i}" for i in range(draw(st.integers(2, 4)))]
+    kinds = draw(
+        st.lists(st.frozensets(st.sampled_from(codes), min_size=1), min_size=1, max_size=5)
+    )
+    persons = [kind for kind in kinds for _ in range(draw(st.sampled_from([1, 2, 3, 4, 6, 9])))]
+    pairs = [(a, b) for a in codes for b in codes if a < b]
+    exclusive = set(draw(st.lists(st.sampled_from(pairs), max_size=2)))
+    return persons, exclusive
+
+
+@settings(max_examples=300, deadline=None)
+@given(populations(), st.integers(2, 6))
+def test_no_overlap_follows_from_by_count_and_the_diagonal(population, k: int) -> None:
+    """Overlaps with coverage's totals and the duplicates' exclusive pairs: the diagonal sums
+    to sum(n * by_count), by_count to the total, the pairs to sum(C(n, 2) * by_count)."""
+    persons, exclusive = population
+    codes = sorted(set().union(*persons))
+    exclusive = {(a, b) for a, b in exclusive if a in codes and b in codes}
+    matrix: dict[str, dict[str, int | None]] = {
+        a: {b: sum(1 for s in persons if a in s and b in s) for b in codes} for a in codes
+    }
+    by_count: dict[str, int | None] = {}
+    for s in persons:
+        by_count[str(len(s))] = (by_count.get(str(len(s))) or 0) + 1
+    truth = {("pair", a, b): matrix[a][b] for a in codes for b in codes if a <= b}
+    truth |= {("count", n): v for n, v in by_count.items()}
+    truth[("total",)] = len(persons)
+    suppress_overlaps(matrix, by_count, k, exclusive)
+    shown = {("pair", a, b): matrix[a][b] for a in codes for b in codes if a <= b}
+    shown |= {("count", n): v for n, v in by_count.items()}
+    shown[("total",)] = None if 0 < len(persons) < k else len(persons)
+    # coverage by programme publishes the diagonal with the same pattern
+    assert {a for a in codes if matrix[a][a] is None} == programme_pattern(
+        {a: truth[("pair", a, a)] for a in codes}, k
+    )
+    for a, b in exclusive:  # the duplicates answer shows these unless small
+        if not 0 < truth[("pair", a, b)] < k:
+            shown[("pair", a, b)] = truth[("pair", a, b)]
+    counts = [n for n in by_count]
+    relations: list[dict] = [
+        {("pair", a, a): 1 for a in codes} | {("count", n): -int(n) for n in counts},
+        {("count", n): 1 for n in counts} | {("total",): -1},
+        {("pair", a, b): 1 for a in codes for b in codes if a < b}
+        | {("count", n): -comb(int(n), 2) for n in counts if int(n) > 1},
+    ]
+    equations = relations + [{key: 1} for key, v in shown.items() if v is not None]
+    # what coverage by programme publishes on its own: the diagonal and the total
+    coverage = relations + [{("pair", a, a): 1} for a in codes if matrix[a][a] is not None]
+    if shown[("total",)] is not None:
+        coverage.append({("total",): 1})
+    for key, v in truth.items():
+        if v is not None and 0 < v < k:
+            assert shown[key] is None, key
+            if determined(equations, {key: 1}):
+                # Known limit: the diagonal and the total alone fix sum((n - 1) * by_count);
+                # with few programmes that pins a small count no overlap cell can cover.
+                assert determined(coverage, {key: 1}), (key, persons, exclusive)
+
+
+def test_the_diagonal_is_not_the_weighted_by_count_minus_the_others() -> None:
+    """The recovery from the issue: SEL82's 2 persons = 18 - 10 - 6 with by_count {1: 6, 2: 6}."""
+    matrix: dict[str, dict[str, int | None]] = {
+        "SEL104": {"SEL104": 6, "SEL82": 0, "SEL85": 6},
+        "SEL82": {"SEL104": 0, "SEL82": 2, "SEL85": 0},
+        "SEL85": {"SEL104": 6, "SEL82": 0, "SEL85": 10},
+    }
+    by_count: dict[str, int | None] = {"1": 6, "2": 6}
+    suppress_overlaps(matrix, by_count, DEFAULT_K, set())
+    diagonal = {a: matrix[a][a] for a in matrix}
+    assert diagonal["SEL82"] is None
+    if all(v is not None for v in by_count.values()):
+        weighted = sum(int(n) * (v or 0) for n, v in by_count.items())
+        assert weighted - sum(v for v in diagonal.values() if v is not None) != 2
