@@ -392,7 +392,8 @@ class RowMapper:
         names = [_header_name(cell) for cell in header]
         missing = [rule.column for rule in mapping.columns if rule.column not in names]
         if missing:
-            shown = ", ".join(repr(n) for n in names if n)
+            named = [n for n in names if n]
+            shown = ", ".join(_shown(n) for n in named[:30]) + (" …" if len(named) > 30 else "")
             raise InvalidInput(
                 f"the file has no column {missing[0]!r} named in the mapping "
                 f"(its header: {shown or 'empty'})",
