@@ -134,4 +134,9 @@ def summary_screen(result: ImportResult, file: Path, rejects: Path | None) -> st
         lines.append(f"  row {row.row}: {row.field}: {row.message}")
     if len(result.rejected_rows) > 5:
         lines.append(f"  … {len(result.rejected_rows) - 5:,} more reasons in {rejects}")
+    if s.reasons_omitted:
+        lines.append(
+            f"  {s.reasons_omitted:,} more reasons not listed (only the first "
+            f"{len(result.rejected_rows):,} by row are kept)"
+        )
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SettingsDep
 from registry.errors import Forbidden
 from registry.imports import DEFAULT_BATCH_SIZE
+from registry.imports.limits import LIMITS
 from registry.imports.mapping import load_mapping
 from registry.imports.service import import_file
 
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/api/v1/programmes/{code}", tags=["imports"])
 
 CodePath = Path(min_length=2, max_length=32, pattern=r"^[A-Z0-9_-]+$")
 #: A mapping is a small JSON document; anything larger is a mistake.
-MAX_MAPPING_CHARS = 100_000
+MAX_MAPPING_CHARS = LIMITS.mapping_chars
 
 
 class ImportSummaryOut(BaseModel):
@@ -38,6 +39,7 @@ class ImportSummaryOut(BaseModel):
     warnings: int
     batches: int
     replayed_batches: int
+    reasons_omitted: int
     seconds: float
     rows_per_second: float
 

@@ -22,6 +22,7 @@ A column maps to one registry field; a constant fills a field no column gives.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import math
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from registry.errors import InvalidInput
+from registry.imports.limits import LIMITS, ImportLimits, count
 from registry.ingest.validation import ENROLMENT_FIELDS, PERSON_FIELDS
 
 ENROLMENT_PREFIX = "enrolment."
@@ -46,6 +48,27 @@ ISO_FORMAT = "%Y-%m-%d"
 _COLUMN_KEYS = frozenset(("field", "date_format", "codes", "keep_unmapped", "decimal", "zfill"))
 _TOP_KEYS = frozenset(("programme", "columns", "constants", "csv", "sheet", "description"))
 _CSV_KEYS = frozenset(("encoding", "delimiter"))
+#: The text encodings a CSV may be read in (canonical codec names). Not any codec Python
+#: knows: zlib_codec, rot13, base64 are not text encodings, and utf-7, idna, punycode or
+#: unicode_escape are no export's encoding. utf-16 needs its byte-order mark.
+TEXT_ENCODINGS = frozenset(
+    codecs.lookup(name).name
+    for name in (
+        "utf-8",
+        "utf-8-sig",
+        "utf-16",
+        "utf-16-le",
+        "utf-16-be",
+        "ascii",
+        "latin-1",
+        *(f"iso8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16)),
+        *(f"cp{n}" for n in range(1250, 1259)),
+        "cp437",
+        "cp850",
+        "cp865",
+        "mac-roman",
+    )
+)
 
 Issue = dict[str, str]
 
@@ -87,7 +110,7 @@ def _problem(where: str, message: str) -> dict[str, str]:
     return {"field": where, "code": "invalid_mapping", "message": message}
 
 
-def parse_mapping(document: Any) -> ColumnMapping:
+def parse_mapping(document: Any, limits: ImportLimits = LIMITS) -> ColumnMapping:
     """Check a mapping document (parsed JSON); every problem named, 422 if any."""
     problems: list[dict[str, str]] = []
     if not isinstance(document, dict):
@@ -102,14 +125,14 @@ def parse_mapping(document: Any) -> ColumnMapping:
         problems.append(_problem("columns", "columns must map source columns to fields"))
     else:
         for column, spec in columns.items():
-            rule = _column_rule(str(column), spec, problems)
+            rule = _column_rule(str(column), spec, problems, limits)
             if rule is not None:
                 rules.append(rule)
     constants = document.get("constants") or {}
     if not isinstance(constants, dict):
         problems.append(_problem("constants", "constants must map fields to values"))
         constants = {}
-    _check_constants(constants, problems)
+    _check_constants(constants, problems, limits)
     filled = [rule.field for rule in rules] + list(constants)
     for name in sorted({n for n in filled if filled.count(n) > 1}):
         problems.append(_problem(name, "field is filled more than once"))
@@ -121,20 +144,42 @@ def parse_mapping(document: Any) -> ColumnMapping:
         csv_options = {}
     encoding = csv_options.get("encoding", "utf-8-sig")
     delimiter = csv_options.get("delimiter", ",")
-    if not isinstance(encoding, str) or not _known_encoding(encoding):
-        problems.append(_problem("csv.encoding", f"unknown encoding {encoding!r}"))
+    if not isinstance(encoding, str) or not text_encoding(encoding):
+        problems.append(
+            _problem(
+                "csv.encoding",
+                f"{str(encoding)[:40]!r} is not a text encoding a CSV is read in "
+                "(utf-8, utf-8-sig, utf-16 with its byte-order mark, utf-16-le, utf-16-be, "
+                "latin-1, iso8859-N, cp125N, cp850, cp865 …)",
+            )
+        )
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         problems.append(_problem("csv.delimiter", "the delimiter must be one character"))
     programme = document.get("programme")
     sheet = document.get("sheet")
-    if programme is not None and not isinstance(programme, str):
-        problems.append(_problem("programme", "programme must be a code"))
-    if sheet is not None and not isinstance(sheet, str):
-        problems.append(_problem("sheet", "sheet must be a sheet name"))
+    if programme is not None and (not isinstance(programme, str) or len(programme) > 32):
+        problems.append(_problem("programme", "programme must be a code (at most 32 characters)"))
+    if sheet is not None and (not isinstance(sheet, str) or len(sheet) > limits.name_chars):
+        problems.append(
+            _problem(
+                "sheet", f"sheet must be a sheet name of at most {limits.name_chars} characters"
+            )
+        )
+    description = document.get("description")
+    if description is not None and (
+        not isinstance(description, str) or len(description) > limits.text_chars
+    ):
+        problems.append(
+            _problem(
+                "description", f"description is text of at most {limits.text_chars} characters"
+            )
+        )
     if "\\u0000" in json.dumps(document):
         problems.append(_problem("mapping", "the mapping contains NUL characters"))
     if problems:
-        raise InvalidInput(f"the mapping is not valid: {_summary(problems)}", errors=problems)
+        raise InvalidInput(
+            f"the mapping is not valid: {_summary(problems)}", errors=problems[: limits.problems]
+        )
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return ColumnMapping(
         columns=tuple(rules),
@@ -153,18 +198,24 @@ def _summary(problems: list[dict[str, str]]) -> str:
     return f"{first['field']}: {first['message']}{more}"
 
 
-def _known_encoding(name: str) -> bool:
-    import codecs
-
+def text_encoding(name: str) -> str | None:
+    """The canonical name of an allowed CSV text encoding; None for any other name."""
     try:
-        codecs.lookup(name)
+        canonical = codecs.lookup(name).name
     except LookupError:
-        return False
-    return True
+        return None
+    return canonical if canonical in TEXT_ENCODINGS else None
 
 
-def _column_rule(column: str, spec: Any, problems: list[dict[str, str]]) -> ColumnRule | None:
-    where = f"columns.{column}"
+def _column_rule(
+    column: str, spec: Any, problems: list[dict[str, str]], limits: ImportLimits
+) -> ColumnRule | None:
+    where = f"columns.{column[:80]}"
+    if len(column) > limits.name_chars:
+        problems.append(
+            _problem(where, f"a column name has at most {limits.name_chars} characters")
+        )
+        return None
     if isinstance(spec, str):
         spec = {"field": spec}
     if not isinstance(spec, dict):
@@ -181,8 +232,18 @@ def _column_rule(column: str, spec: Any, problems: list[dict[str, str]]) -> Colu
     formats = spec.get("date_format", ())
     if isinstance(formats, str):
         formats = (formats,)
-    if not isinstance(formats, list | tuple) or not all(isinstance(f, str) for f in formats):
-        problems.append(_problem(f"{where}.date_format", "a format or a list of formats"))
+    if (
+        not isinstance(formats, list | tuple)
+        or not all(isinstance(f, str) and len(f) <= limits.name_chars for f in formats)
+        or len(formats) > limits.date_formats
+    ):
+        problems.append(
+            _problem(
+                f"{where}.date_format",
+                f"a format or a list of at most {limits.date_formats} formats "
+                f"of at most {limits.name_chars} characters",
+            )
+        )
         formats = ()
     if formats and target not in DATE_FIELDS:
         problems.append(_problem(f"{where}.date_format", f"{target} is not a date field"))
@@ -196,12 +257,30 @@ def _column_rule(column: str, spec: Any, problems: list[dict[str, str]]) -> Colu
     ):
         problems.append(_problem(f"{where}.codes", "codes map source values to codes (text)"))
         codes = None
+    if codes is not None and (
+        len(codes) > limits.codes
+        or any(
+            len(k) > limits.name_chars or len(v or "") > limits.name_chars for k, v in codes.items()
+        )
+    ):
+        problems.append(
+            _problem(
+                f"{where}.codes",
+                f"at most {count(limits.codes)} codes, each of at most {limits.name_chars} "
+                "characters",
+            )
+        )
+        codes = None
     decimal = spec.get("decimal", ".")
     if decimal not in (".", ","):
         problems.append(_problem(f"{where}.decimal", "decimal is '.' or ','"))
     zfill = spec.get("zfill")
-    if zfill is not None and (not isinstance(zfill, int) or isinstance(zfill, bool) or zfill < 1):
-        problems.append(_problem(f"{where}.zfill", "zfill is a positive width"))
+    if zfill is not None and (
+        not isinstance(zfill, int) or isinstance(zfill, bool) or not 1 <= zfill <= limits.zfill
+    ):
+        problems.append(
+            _problem(f"{where}.zfill", f"zfill is a width from 1 to at most {limits.zfill}")
+        )
         zfill = None
     keep = spec.get("keep_unmapped", False)
     if not isinstance(keep, bool):
@@ -220,15 +299,23 @@ def _column_rule(column: str, spec: Any, problems: list[dict[str, str]]) -> Colu
     )
 
 
-def _check_constants(constants: dict[str, Any], problems: list[dict[str, str]]) -> None:
+def _check_constants(
+    constants: dict[str, Any], problems: list[dict[str, str]], limits: ImportLimits
+) -> None:
     for name, value in constants.items():
-        where = f"constants.{name}"
+        where = f"constants.{name[:80]}"
         if name == "source_id":
             problems.append(_problem(where, "source_id cannot be a constant"))
         elif name not in REGISTRY_FIELDS:
             problems.append(_problem(where, f"{name!r} is not a registry field"))
         elif value is not None and not isinstance(value, str | int | float):
             problems.append(_problem(where, "a constant is text, a number or null"))
+        elif isinstance(value, float) and not math.isfinite(value):
+            problems.append(_problem(where, "a constant number is finite"))
+        elif isinstance(value, str) and len(value) > limits.text_chars:
+            problems.append(
+                _problem(where, f"a constant has at most {limits.text_chars} characters")
+            )
         elif name in DATE_FIELDS and value is not None:
             try:
                 datetime.strptime(str(value), ISO_FORMAT)
@@ -236,25 +323,66 @@ def _check_constants(constants: dict[str, Any], problems: list[dict[str, str]]) 
                 problems.append(_problem(where, "a constant date is written YYYY-MM-DD"))
 
 
-def load_mapping(source: str | bytes) -> ColumnMapping:
-    """Parse and check a mapping given as JSON text."""
+def load_mapping(source: str | bytes, limits: ImportLimits = LIMITS) -> ColumnMapping:
+    """Parse and check a mapping given as JSON text: size and nesting bounded before parsing."""
     try:
-        document = json.loads(source)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            f"the mapping is not valid JSON: {exc}",
-            errors=[_problem("mapping", "not valid JSON")],
-        ) from exc
-    return parse_mapping(document)
+        text = source if isinstance(source, str) else source.decode(json.detect_encoding(source))
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise _not_json(exc) from exc
+    if len(text) > limits.mapping_chars:
+        raise _refused(f"the mapping has more than {count(limits.mapping_chars)} characters")
+    if _depth(text) > limits.mapping_depth:
+        raise _refused(f"the mapping is nested deeper than {limits.mapping_depth} levels")
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise _not_json(exc) from exc
+    return parse_mapping(document, limits)
 
 
-def read_mapping_file(path: Path) -> ColumnMapping:
-    """Parse and check a mapping file."""
+def _refused(message: str) -> InvalidInput:
+    return InvalidInput(message, errors=[_problem("mapping", message)])
+
+
+def _not_json(exc: Exception) -> InvalidInput:
+    return InvalidInput(
+        f"the mapping is not valid JSON: {str(exc)[:200]}",
+        errors=[_problem("mapping", "not valid JSON")],
+    )
+
+
+def _depth(text: str) -> int:
+    """How deep objects and arrays nest in JSON text (strings left out), without parsing it."""
+    deepest = depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def read_mapping_file(path: Path, limits: ImportLimits = LIMITS) -> ColumnMapping:
+    """Parse and check a mapping file (read up to its size limit)."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(4 * limits.mapping_chars + 1)  # UTF-8: up to 4 bytes a character
     except OSError as exc:
         raise InvalidInput(f"cannot read the mapping file {path}: {exc.strerror}") from exc
-    return load_mapping(data)
+    if len(data) > 4 * limits.mapping_chars:
+        raise _refused(f"the mapping has more than {count(limits.mapping_chars)} characters")
+    return load_mapping(data, limits)
 
 
 class RowMapper:
@@ -264,7 +392,8 @@ class RowMapper:
         names = [_header_name(cell) for cell in header]
         missing = [rule.column for rule in mapping.columns if rule.column not in names]
         if missing:
-            shown = ", ".join(repr(n) for n in names if n)
+            named = [n for n in names if n]
+            shown = ", ".join(_shown(n) for n in named[:30]) + (" …" if len(named) > 30 else "")
             raise InvalidInput(
                 f"the file has no column {missing[0]!r} named in the mapping "
                 f"(its header: {shown or 'empty'})",
@@ -308,7 +437,12 @@ class RowMapper:
 
 
 def _header_name(cell: Any) -> str:
-    return "" if cell is None else " ".join(str(cell).split())
+    return "" if cell is None else " ".join(str(cell).removeprefix("\ufeff").split())
+
+
+def _shown(text: str) -> str:
+    """A value quoted in a rejection reason, cut to 64 characters."""
+    return repr(text) if len(text) <= 64 else repr(text[:64]) + "…"
 
 
 def _text(raw: Any) -> str | None:
@@ -349,7 +483,9 @@ def _convert(raw: Any, rule: ColumnRule, issues: list[Issue]) -> Any:
                 return None
             text = translated
         elif not rule.keep_unmapped:
-            issues.append(_issue(rule, "untranslated_code", f"value {text!r} has no translation"))
+            issues.append(
+                _issue(rule, "untranslated_code", f"value {_shown(text)} has no translation")
+            )
             return None
     if rule.field in DATE_FIELDS:
         for fmt in rule.date_formats:
@@ -361,7 +497,7 @@ def _convert(raw: Any, rule: ColumnRule, issues: list[Issue]) -> Any:
             _issue(
                 rule,
                 "invalid_date",
-                f"{text!r} is not a date written {' or '.join(rule.date_formats)}",
+                f"{_shown(text)} is not a date written {' or '.join(rule.date_formats)}",
             )
         )
         return None
@@ -376,7 +512,7 @@ def _convert(raw: Any, rule: ColumnRule, issues: list[Issue]) -> Any:
         except ValueError:
             number = math.nan
         if not math.isfinite(number):
-            issues.append(_issue(rule, "invalid_number", f"{text!r} is not a number"))
+            issues.append(_issue(rule, "invalid_number", f"{_shown(text)} is not a number"))
             return None
         return number
     if rule.zfill:

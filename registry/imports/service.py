@@ -40,6 +40,7 @@ from registry.audit.service import AuditContext, record_event
 from registry.db import make_engine, session_factory, with_retries
 from registry.errors import InvalidInput
 from registry.imports import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, MAX_WORKERS
+from registry.imports.limits import LIMITS
 from registry.imports.mapping import ColumnMapping, RowMapper
 from registry.imports.readers import fingerprint, open_rows
 from registry.ingest.service import BatchOutcome, finish_committed_batch, ingest_batch
@@ -91,6 +92,8 @@ class ImportSummary:
     warnings: int = 0
     batches: int = 0
     replayed_batches: int = 0
+    #: Rejection reasons not kept (past ImportLimits.reasons, the first by row kept).
+    reasons_omitted: int = 0
     seconds: float = 0.0
 
     @property
@@ -115,6 +118,21 @@ class ImportResult:
     rejected_rows: list[RejectedRow] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     batch_pids: set[int] = field(default_factory=set)
+    #: How many rejection reasons are kept (the first by row); the rest are only counted.
+    keep_reasons: int = LIMITS.reasons
+
+    def add_reasons(self, reasons: Iterable[RejectedRow]) -> None:
+        """Keep rejection reasons in bounded memory: the first `keep_reasons` by row."""
+        self.rejected_rows.extend(reasons)
+        if len(self.rejected_rows) > 2 * self.keep_reasons:
+            self.trim_reasons()
+
+    def trim_reasons(self) -> None:
+        """Sort the kept reasons by row and drop those past `keep_reasons` (counted)."""
+        self.rejected_rows.sort(key=lambda r: r.row)
+        if len(self.rejected_rows) > self.keep_reasons:
+            self.summary.reasons_omitted += len(self.rejected_rows) - self.keep_reasons
+            del self.rejected_rows[self.keep_reasons :]
 
 
 @dataclass
@@ -328,7 +346,7 @@ def import_file(
                 if issues:
                     summary.rejected += 1
                     source_id = record.get("source_id")
-                    result.rejected_rows.extend(
+                    result.add_reasons(
                         RejectedRow(
                             number,
                             source_id if isinstance(source_id, str) else None,
@@ -352,7 +370,7 @@ def import_file(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    result.rejected_rows.sort(key=lambda r: r.row)
+    result.trim_reasons()
     summary.seconds = time.perf_counter() - started
     return result
 
@@ -444,7 +462,7 @@ def _merge(result: ImportResult, done: _Done) -> None:
     summary.replayed_batches += done.replayed
     for name in _COUNTED:
         setattr(summary, name, getattr(summary, name) + done.counts[name])
-    result.rejected_rows.extend(done.rejected_rows)
+    result.add_reasons(done.rejected_rows)
     result.batch_pids.add(done.pid)
 
 
