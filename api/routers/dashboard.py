@@ -327,7 +327,7 @@ def login(
     """Check the credentials with the API's sign-in service; set the session cookie."""
     same_origin(request)
     try:
-        signed_in = authenticate_user(session, username, password)
+        signed_in = authenticate_user(session, username, password, settings)
     except LoginRefused as exc:
         _write_refusal(request, exc)  # its own transaction: the failure counts towards a lock
         return render(request, "login.html", status=401, next=_safe_next(next), failed=True)
