@@ -6,6 +6,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from api.authz import install_refusal_audit
+from api.client_address import ClientAddressMiddleware
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, guard_request
 from api.routers import (
@@ -44,6 +45,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     install_refusal_audit(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, max_url_bytes=settings.max_url_bytes)
+    app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies)
     for router in (
         health.router,
         metrics.router,
