@@ -6,7 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -210,31 +210,31 @@ class Attempt:
 def reserve_attempt(session: Session, key: str, settings: Settings) -> Attempt:
     """Count a sign-in attempt as a failure *before* its secret is checked (a success clears it).
 
-    One committed transaction of its own, on a connection of its own: the UPDATE takes the
-    throttle row's lock and re-reads the row it waited for, so of any number of attempts in
-    flight at once, at most ``login_lock_threshold`` in a row are allowed; the one that
-    reaches it sets the lock (doubling for every further failure, up to the maximum).
-    Attempts while locked are refused unchecked, and neither count nor extend the lock.
+    The UPDATE takes the throttle row's lock and re-reads the row it waited for, so of any
+    number of attempts in flight at once, at most ``login_lock_threshold`` in a row are
+    allowed; the one that reaches it sets the lock (doubling for every further failure, up to
+    the maximum). Attempts while locked are refused unchecked and neither count nor extend
+    the lock. The count must stand whatever the request does next, so this COMMITS the
+    session: call it before the request writes anything. (Its own transaction on the same
+    connection, not a second connection: a flood of sign-ins cannot drain the pool.)
     """
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO login_throttle (key, failures, locked_until, last_failure_at) "
-                "VALUES (:key, 0, NULL, now()) ON CONFLICT (key) DO NOTHING"
-            ),
-            {"key": key},
-        )
-        locked = conn.execute(
-            _RESERVE_ATTEMPT,
-            {
-                "key": key,
-                "threshold": max(settings.login_lock_threshold, 1),
-                "base": settings.login_lock_seconds,
-                "cap": settings.login_lock_max_seconds,
-            },
-        ).scalar_one_or_none()
+    session.execute(
+        text(
+            "INSERT INTO login_throttle (key, failures, locked_until, last_failure_at) "
+            "VALUES (:key, 0, NULL, now()) ON CONFLICT (key) DO NOTHING"
+        ),
+        {"key": key},
+    )
+    locked = session.execute(
+        _RESERVE_ATTEMPT,
+        {
+            "key": key,
+            "threshold": max(settings.login_lock_threshold, 1),
+            "base": settings.login_lock_seconds,
+            "cap": settings.login_lock_max_seconds,
+        },
+    ).scalar_one_or_none()
+    session.commit()
     if locked is None:
         return Attempt(allowed=False, locked=True)
     return Attempt(allowed=True, locked=bool(locked))
@@ -296,6 +296,7 @@ def change_password(
     """A user's own password change: the current password, the policy; other tokens revoked.
 
     Checking the current password is a sign-in attempt: throttled like one, on the same name.
+    The new password's policy is checked first, so a refused new password counts no failure.
     """
     kind, _, key = subject.partition(":")
     if kind != "user" or not key.isdigit():
@@ -303,6 +304,9 @@ def change_password(
     user = session.get(AppUser, int(key))
     if user is None:
         raise NotAuthenticated("the token is not valid")
+    if current == new:
+        raise InvalidInput("the new password must differ from the current one")
+    check_password(new, user.username)
     throttle = _throttle_key("user", user.username)
     attempt = reserve_attempt(session, throttle, settings)
     if not attempt.allowed:
@@ -313,9 +317,6 @@ def change_password(
             throttle, subject, "bad_credentials", "user.password_change", locked=attempt.locked
         )
     _clear_failures(session, throttle)
-    if current == new:
-        raise InvalidInput("the new password must differ from the current one")
-    check_password(new, user.username)
     user.password_hash = hash_secret(new)
     user.token_version += 1
     session.flush()
