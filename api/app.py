@@ -6,6 +6,8 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from api.authz import install_refusal_audit
+from api.client_address import ClientAddressMiddleware
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, guard_request
 from api.routers import (
@@ -25,6 +27,7 @@ from api.routers import (
     review,
     subject,
 )
+from api.security_headers import SecurityHeadersMiddleware
 from registry.db import session_factory
 from registry.settings import Settings
 
@@ -36,6 +39,8 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         version="1.0",
         description="Programme feeds resolved to persons: who receives what, with history.",
         dependencies=[Depends(guard_request)],
+        docs_url=None,  # served from local assets by install_docs (no CDN)
+        redoc_url=None,
     )
     app.state.engine = engine
     app.state.settings = settings
@@ -44,6 +49,9 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     install_refusal_audit(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, max_url_bytes=settings.max_url_bytes)
+    app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies)
+    app.add_middleware(SecurityHeadersMiddleware)
+    install_docs(app)
     for router in (
         health.router,
         metrics.router,

@@ -26,7 +26,7 @@ from api.deps import PrincipalDep, audit_context_for
 from api.errors import error_body
 from registry.access.models import ROLES
 from registry.access.principal import Principal
-from registry.access.service import LoginRefused, register_failure
+from registry.access.service import LoginRefused
 from registry.audit.service import record_event
 from registry.db import transaction
 from registry.errors import Forbidden, NotAuthenticated, RegistryError
@@ -127,13 +127,12 @@ def _write_refusal(request: Request, exc: RegistryError) -> None:
     person = request.path_params.get("person_id")
     with transaction(request.app.state.engine) as session:
         if isinstance(exc, LoginRefused):
-            locked = register_failure(session, exc.throttle_key, request.app.state.settings)
-            record_event(
+            record_event(  # the attempt was counted before its secret was checked
                 session,
                 context,
                 exc.action,
                 outcome="failure",
-                detail={"login": exc.throttle_key, "reason": exc.reason, "locked": locked},
+                detail={"login": exc.throttle_key, "reason": exc.reason, "locked": exc.locked},
             )
             return
         record_event(

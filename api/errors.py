@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.security_headers import DEFAULT_HEADERS
 from registry.errors import RegistryError
 
 logger = logging.getLogger(__name__)
@@ -174,4 +175,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error: %s", type(exc).__name__)
-        return JSONResponse(error_body("InternalError", "an unexpected error occurred"), 500)
+        # sent from outside the middleware stack: it carries the security headers itself
+        return JSONResponse(
+            error_body("InternalError", "an unexpected error occurred"), 500, DEFAULT_HEADERS
+        )

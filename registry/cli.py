@@ -226,6 +226,7 @@ def serve(
         workers=workers,
         log_config=uvicorn_log_config(settings.log_level, settings.log_format),
         access_log=False,  # ours logs route templates; uvicorn's would log query strings
+        proxy_headers=False,  # X-Forwarded-*: believed only from REGISTRY_TRUSTED_PROXIES
         timeout_graceful_shutdown=graceful_seconds or settings.shutdown_grace_seconds,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -9,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import PositiveFloat, PositiveInt, model_validator
+from pydantic import PositiveFloat, PositiveInt, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from linkage.pairing import PAIR_BLOCK, SINGLE_BLOCK
@@ -63,6 +64,9 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: int = 5
     shutdown_grace_seconds: int = 30
     metrics_networks: list[str] = ["127.0.0.0/8", "::1/128"]
+    #: Reverse proxies (CIDR list, JSON in REGISTRY_TRUSTED_PROXIES) whose X-Forwarded-For and
+    #: X-Forwarded-Proto are believed. Empty (the default): the socket peer is the client.
+    trusted_proxies: list[str] = []
     #: Earlier signing keys, still accepted for verification (never for signing) after a
     #: rotation: JSON list in REGISTRY_JWT_PREVIOUS_SECRETS. Tokens name their key by `kid`.
     jwt_previous_secrets: list[str] = []
@@ -76,6 +80,18 @@ class Settings(BaseSettings):
     #: Key of the pseudonymised export (or REGISTRY_PSEUDONYM_KEY_FILE); kept apart from data.
     pseudonym_key: str | None = None
     pseudonym_key_file: Path | None = None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {network!r} is not an IP network (CIDR, e.g. 10.0.0.0/8)"
+                ) from None
+        return value
 
     @model_validator(mode="after")
     def _audit_only_off_for_benchmarks(self) -> Settings:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.authz import ANY_PERSON_ROLE, ANY_ROLE, allow
-from api.deps import AuditDep, PrincipalDep, SessionDep
+from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep
 from registry.access.models import AppUser
 from registry.access.service import (
     change_password,
@@ -146,10 +146,14 @@ def post_user(
 
 @router.patch("/users/me", status_code=204, dependencies=[allow(*ANY_PERSON_ROLE)])
 def patch_own_password(
-    body: PasswordChangeIn, session: SessionDep, principal: PrincipalDep, audit: AuditDep
+    body: PasswordChangeIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    audit: AuditDep,
 ) -> None:
     """Change your own password (the only self-service change); your tokens are revoked."""
-    change_password(session, principal.subject, body.current_password, body.new_password)
+    change_password(session, principal.subject, body.current_password, body.new_password, settings)
     record_event(session, audit, "user.password_change")
 
 

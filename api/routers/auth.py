@@ -41,9 +41,9 @@ def token(
     or unknown alike, and the answer stays the same 401.
     """
     if grant_type == "password" and username is not None and password is not None:
-        signed_in = authenticate_user(session, username, password)
+        signed_in = authenticate_user(session, username, password, settings)
     elif grant_type == "client_credentials" and client_id is not None and client_secret:
-        signed_in = authenticate_client(session, client_id, client_secret)
+        signed_in = authenticate_client(session, client_id, client_secret, settings)
     else:
         raise InvalidInput(
             "use grant_type=password with username and password, or "

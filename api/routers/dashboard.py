@@ -327,9 +327,10 @@ def login(
     """Check the credentials with the API's sign-in service; set the session cookie."""
     same_origin(request)
     try:
-        signed_in = authenticate_user(session, username, password)
+        signed_in = authenticate_user(session, username, password, settings)
     except LoginRefused as exc:
-        _write_refusal(request, exc)  # its own transaction: the failure counts towards a lock
+        session.rollback()  # give the connection back first: a flood must not drain the pool
+        _write_refusal(request, exc)  # its own transaction: the refusal is audited
         return render(request, "login.html", status=401, next=_safe_next(next), failed=True)
     record_event(
         session,

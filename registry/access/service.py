@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -48,13 +47,21 @@ class LoginRefused(NotAuthenticated):
     """A refused sign-in: the caller sees the one 401; the audit trail sees why and whom."""
 
     def __init__(
-        self, throttle_key: str, subject: str | None, reason: str, action: str = "auth.login"
+        self,
+        throttle_key: str,
+        subject: str | None,
+        reason: str,
+        action: str = "auth.login",
+        *,
+        locked: bool = False,
     ) -> None:
         super().__init__(_BAD_CREDENTIALS)
         self.throttle_key = throttle_key
         self.subject = subject
         self.reason = reason
         self.action = action
+        #: the login name is locked after this attempt (already counted by reserve_attempt)
+        self.locked = locked
 
 
 def _check_roles(roles: list[str]) -> None:
@@ -177,104 +184,139 @@ def _throttle_key(kind: str, name: str) -> str:
     return f"{kind}:{name.strip().lower()}"[:140]
 
 
-def _is_locked(session: Session, key: str) -> bool:
-    locked_until = session.scalar(
-        select(LoginThrottle.locked_until).where(LoginThrottle.key == key)
-    )
-    return locked_until is not None and locked_until > datetime.now(UTC)
+_RESERVE_ATTEMPT = text(
+    """
+    UPDATE login_throttle SET
+        failures = failures + 1,
+        last_failure_at = now(),
+        locked_until = CASE
+            WHEN failures + 1 >= :threshold THEN now() + make_interval(secs =>
+                least(:base * power(2, failures + 1 - :threshold), :cap))
+            ELSE locked_until END
+    WHERE key = :key AND (locked_until IS NULL OR locked_until <= now())
+    RETURNING coalesce(locked_until > now(), false)
+    """
+)
 
 
-def register_failure(session: Session, key: str, settings: Settings) -> bool:
-    """Count a failed sign-in for a login name; lock it with doubling back-off. True if locked."""
-    threshold = max(settings.login_lock_threshold, 1)
-    locked: bool = session.execute(
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in attempt as the throttle saw it: may its secret be checked, is the name locked."""
+
+    allowed: bool
+    locked: bool
+
+
+def reserve_attempt(session: Session, key: str, settings: Settings) -> Attempt:
+    """Count a sign-in attempt as a failure *before* its secret is checked (a success clears it).
+
+    The UPDATE takes the throttle row's lock and re-reads the row it waited for, so of any
+    number of attempts in flight at once, at most ``login_lock_threshold`` in a row are
+    allowed; the one that reaches it sets the lock (doubling for every further failure, up to
+    the maximum). Attempts while locked are refused unchecked and neither count nor extend
+    the lock. The count must stand whatever the request does next, so this COMMITS the
+    session: call it before the request writes anything. (Its own transaction on the same
+    connection, not a second connection: a flood of sign-ins cannot drain the pool.)
+    """
+    session.execute(
         text(
-            """
-            INSERT INTO login_throttle AS t (key, failures, locked_until, last_failure_at)
-            VALUES (:key, 1, NULL, now())
-            ON CONFLICT (key) DO UPDATE SET
-                failures = CASE WHEN t.locked_until > now() THEN t.failures
-                                ELSE t.failures + 1 END,
-                last_failure_at = now(),
-                locked_until = CASE
-                    WHEN t.locked_until > now() THEN t.locked_until
-                    WHEN t.failures + 1 >= :threshold THEN now() + make_interval(secs =>
-                        least(:base * power(2, t.failures + 1 - :threshold), :cap))
-                    ELSE t.locked_until END
-            RETURNING coalesce(locked_until > now(), false)
-            """
+            "INSERT INTO login_throttle (key, failures, locked_until, last_failure_at) "
+            "VALUES (:key, 0, NULL, now()) ON CONFLICT (key) DO NOTHING"
         ),
+        {"key": key},
+    )
+    locked = session.execute(
+        _RESERVE_ATTEMPT,
         {
             "key": key,
-            "threshold": threshold,
+            "threshold": max(settings.login_lock_threshold, 1),
             "base": settings.login_lock_seconds,
             "cap": settings.login_lock_max_seconds,
         },
-    ).scalar_one()
-    return locked
+    ).scalar_one_or_none()
+    session.commit()
+    if locked is None:
+        return Attempt(allowed=False, locked=True)
+    return Attempt(allowed=True, locked=bool(locked))
 
 
 def _clear_failures(session: Session, key: str) -> None:
     session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
 
 
-def authenticate_user(session: Session, username: str, password: str) -> Authenticated:
+def authenticate_user(
+    session: Session, username: str, password: str, settings: Settings
+) -> Authenticated:
     """Check a password grant; returns subject and token version or raises the one 401.
 
     Known and unknown names cost the same (a dummy hash) and are throttled the same, so
-    neither the answer, its timing, nor a lockout tells whether the user exists.
+    neither the answer, its timing, nor a lockout tells whether the user exists. The attempt
+    is counted before the password is checked (:func:`reserve_attempt`); a locked name is
+    refused without checking it.
     """
     key = _throttle_key("user", username)
-    locked = _is_locked(session, key)
+    attempt = reserve_attempt(session, key, settings)
     user = session.scalars(select(AppUser).where(AppUser.username == username)).one_or_none()
-    ok = verify_secret(password, user.password_hash if user else None)
     subject = f"user:{user.id}" if user else None
-    if locked:
-        raise LoginRefused(key, subject, "locked")
+    if not attempt.allowed:
+        raise LoginRefused(key, subject, "locked", locked=True)
+    ok = verify_secret(password, user.password_hash if user else None)
     if not ok or user is None:
-        raise LoginRefused(key, subject, "bad_credentials")
+        raise LoginRefused(key, subject, "bad_credentials", locked=attempt.locked)
     if user.disabled:
-        raise LoginRefused(key, subject, "disabled")
+        raise LoginRefused(key, subject, "disabled", locked=attempt.locked)
     _clear_failures(session, key)
     return Authenticated(f"user:{user.id}", user.token_version, tuple(user.roles))
 
 
-def authenticate_client(session: Session, client_id: str, client_secret: str) -> Authenticated:
+def authenticate_client(
+    session: Session, client_id: str, client_secret: str, settings: Settings
+) -> Authenticated:
     """Check a client-credentials grant; returns subject and token version or the one 401."""
     key = _throttle_key("client", client_id)
-    locked = _is_locked(session, key)
+    attempt = reserve_attempt(session, key, settings)
     client = session.scalars(
         select(ApiClient).where(ApiClient.client_id == client_id)
     ).one_or_none()
-    ok = verify_secret(client_secret, client.secret_hash if client else None)
     subject = f"client:{client.client_id}" if client else None
-    if locked:
-        raise LoginRefused(key, subject, "locked")
+    if not attempt.allowed:
+        raise LoginRefused(key, subject, "locked", locked=True)
+    ok = verify_secret(client_secret, client.secret_hash if client else None)
     if not ok or client is None:
-        raise LoginRefused(key, subject, "bad_credentials")
+        raise LoginRefused(key, subject, "bad_credentials", locked=attempt.locked)
     if client.disabled:
-        raise LoginRefused(key, subject, "disabled")
+        raise LoginRefused(key, subject, "disabled", locked=attempt.locked)
     _clear_failures(session, key)
     return Authenticated(f"client:{client.client_id}", client.token_version, ("feed",))
 
 
-def change_password(session: Session, subject: str, current: str, new: str) -> None:
-    """A user's own password change: the current password, the policy; other tokens revoked."""
+def change_password(
+    session: Session, subject: str, current: str, new: str, settings: Settings
+) -> None:
+    """A user's own password change: the current password, the policy; other tokens revoked.
+
+    Checking the current password is a sign-in attempt: throttled like one, on the same name.
+    The new password's policy is checked first, so a refused new password counts no failure.
+    """
     kind, _, key = subject.partition(":")
     if kind != "user" or not key.isdigit():
         raise Forbidden("only people have passwords; feed clients rotate secrets via an admin")
-    user = session.get(AppUser, int(key), with_for_update=True)
+    user = session.get(AppUser, int(key))
     if user is None:
         raise NotAuthenticated("the token is not valid")
-    throttle = _throttle_key("user", user.username)
-    locked = _is_locked(session, throttle)
-    ok = verify_secret(current, user.password_hash)
-    if locked or not ok:
-        reason = "locked" if locked else "bad_credentials"
-        raise LoginRefused(throttle, subject, reason, "user.password_change")
     if current == new:
         raise InvalidInput("the new password must differ from the current one")
     check_password(new, user.username)
+    throttle = _throttle_key("user", user.username)
+    attempt = reserve_attempt(session, throttle, settings)
+    if not attempt.allowed:
+        raise LoginRefused(throttle, subject, "locked", "user.password_change", locked=True)
+    session.refresh(user, with_for_update=True)
+    if not verify_secret(current, user.password_hash):
+        raise LoginRefused(
+            throttle, subject, "bad_credentials", "user.password_change", locked=attempt.locked
+        )
+    _clear_failures(session, throttle)
     user.password_hash = hash_secret(new)
     user.token_version += 1
     session.flush()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -16,6 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
+from registry.csvfile import csv_writer
 from registry.db import execute_script
 
 GENESIS = bytes(32)
@@ -240,15 +240,10 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_safe(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): a leading = + - @ gets a quote."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def events_csv(events: Sequence[dict[str, Any]]) -> str:
     """Listed events as CSV (lists joined by spaces, detail as JSON)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for event in events:
         row = []
@@ -258,6 +253,6 @@ def events_csv(events: Sequence[dict[str, Any]]) -> str:
                 value = " ".join(str(v) for v in value)
             elif isinstance(value, dict):
                 value = json.dumps(value, sort_keys=True)
-            row.append(_csv_safe("" if value is None else str(value)))
+            row.append("" if value is None else str(value))
         writer.writerow(row)
     return buffer.getvalue()

@@ -14,7 +14,6 @@ interpreter lock.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import multiprocessing
 import os
@@ -37,6 +36,7 @@ from typing import IO, Any
 from sqlalchemy.orm import Session
 
 from registry.audit.service import AuditContext, record_event
+from registry.csvfile import csv_writer
 from registry.db import make_engine, session_factory, with_retries
 from registry.errors import InvalidInput
 from registry.imports import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, MAX_WORKERS
@@ -470,7 +470,7 @@ def write_rejects(path: Path, rows: Iterable[RejectedRow]) -> int:
     """Write the rejected rows as CSV (row, source_id, column, field, code, message)."""
     count = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv_writer(handle)
         writer.writerow(REJECT_COLUMNS)
         for row in rows:
             writer.writerow(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
+from registry.csvfile import csv_writer
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.matching.identity import (
     move_records,
@@ -354,7 +354,7 @@ def export_links(session: Session, principal: Principal) -> Iterator[str]:
     )
     yield "programme,source_id,person_id,method,score\r\n"
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     for row in result:
         writer.writerow([*row[:4], "" if row[4] is None else f"{row[4]:.3f}"])
         if buffer.tell() > 65536:

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 from collections.abc import Callable
 from typing import Any
 
+from registry.csvfile import csv_writer
+
 Rows = list[dict[str, Any]]
-
-#: Spreadsheets run cells starting with these as formulas; such text is prefixed with '.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list | dict):
-        value = json.dumps(value, ensure_ascii=False, default=str)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def write_csv(rows: Rows) -> str:
@@ -30,10 +17,10 @@ def write_csv(rows: Rows) -> str:
     for row in rows:
         columns.update(dict.fromkeys(row))
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
+    writer = csv_writer(out, lineterminator="\n")
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow({c: _cell(row.get(c)) for c in columns})
+        writer.writerow(row.get(c) for c in columns)
     return out.getvalue()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import uuid
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
 from registry.audit.models import AuditEvent
+from registry.csvfile import csv_writer
 from registry.errors import ConfigurationError, InvalidInput
 from registry.ingest.reads import get_record
 from registry.ingest.validation import EARLIEST_BIRTH, SEXES
@@ -229,7 +229,7 @@ def export_pseudonymised(session: Session, out_dir: Path, key: bytes) -> dict[st
     ):
         rows = session.execute(text(sql)).mappings()
         with (out_dir / f"{name}.csv").open("w", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
+            writer = csv_writer(handle, lineterminator="\n")
             writer.writerow(columns)
             count = 0
             for row in rows:
