@@ -135,8 +135,11 @@ def kill(process: subprocess.Popen[bytes] | None) -> None:
 
 @pytest.mark.parametrize(
     ("sig", "workers"),
-    [(signal.SIGTERM, 1), (signal.SIGINT, 1), (signal.SIGTERM, 2)],
-    ids=["SIGTERM", "SIGINT", "SIGTERM-2-workers"],
+    [
+        pytest.param(signal.SIGTERM, 1, id="SIGTERM"),
+        pytest.param(signal.SIGINT, 1, id="SIGINT"),
+        pytest.param(signal.SIGTERM, 2, id="SIGTERM-2-workers", marks=pytest.mark.slow),
+    ],
 )
 def test_a_stop_signal_stops_the_embedded_server_with_the_registry(
     sig: signal.Signals, workers: int, env: dict[str, str], data_dir: Path, tmp_path: Path
@@ -158,6 +161,7 @@ def test_a_stop_signal_stops_the_embedded_server_with_the_registry(
         quit_postmaster(data_dir)
 
 
+@pytest.mark.slow  # two registry starts
 def test_a_start_after_a_killed_registry_recovers_its_stale_pid(
     env: dict[str, str], data_dir: Path, tmp_path: Path
 ) -> None:
