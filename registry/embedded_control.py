@@ -90,10 +90,12 @@ def process_alive(pid: int) -> bool:
 
 
 def read_holders(pgdata: Path) -> list[int]:
-    """The pids in the handle file, dead or alive."""
+    """The pids in the handle file, dead or alive (none when it is missing or unreadable)."""
     path = pgdata / HANDLE_FILE
-    text = path.read_text().strip() if path.exists() else ""
-    return [int(pid) for pid in json.loads(text)] if text else []
+    try:
+        return [int(pid) for pid in json.loads(path.read_text() or "[]")]
+    except (OSError, ValueError, TypeError):  # absent, or cut short by a kill mid-write
+        return []
 
 
 def _write_holders(pgdata: Path, pids: list[int]) -> None:
