@@ -161,7 +161,6 @@ def test_a_stop_signal_stops_the_embedded_server_with_the_registry(
         quit_postmaster(data_dir)
 
 
-@pytest.mark.slow  # two registry starts
 def test_a_start_after_a_killed_registry_recovers_its_stale_pid(
     env: dict[str, str], data_dir: Path, tmp_path: Path
 ) -> None:
@@ -188,6 +187,7 @@ def test_a_start_after_a_killed_registry_recovers_its_stale_pid(
         quit_postmaster(data_dir)
 
 
+@pytest.mark.slow  # > 20 s here: a start, then a fast shutdown behind the machine-wide lock
 def test_db_status_and_db_stop(env: dict[str, str], data_dir: Path, tmp_path: Path) -> None:
     process = None
     try:
