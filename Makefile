@@ -27,8 +27,10 @@ browser:
 
 setup: $(STAMP) browser
 
+# exec: make passes a SIGTERM to its child; a shell in between would swallow it, leaving the
+# registry (and its embedded PostgreSQL) running
 run: $(STAMP)
-	$(BIN)/registry serve --demo
+	exec $(BIN)/registry serve --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from registry import backup_cli, import_cli
+from registry import backup_cli, db_cli, import_cli
 from registry.errors import RegistryError
 from registry.export_cli import export_app
 from registry.matching_cli import linkage_app
@@ -27,6 +27,8 @@ EXAMPLES = (
     ("demo", "registry demo --persons 2000"),
     ("import", "registry import --programme SEL85 --mapping sel85.json udtraek.csv"),
     ("db upgrade", "registry db upgrade"),
+    ("db status", "registry db status"),
+    ("db stop", "registry db stop"),
     ("users create", "registry users create --username ada --role admin"),
     ("audit verify", "registry audit verify"),
     ("audit anchor", "registry audit anchor"),
@@ -83,7 +85,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals hold secrets and personal data
 )
-db_app = typer.Typer(help="Database schema.", epilog=examples("db upgrade"), no_args_is_help=True)
+db_app = typer.Typer(
+    help="The database: its schema; the embedded server's status and stop.",
+    epilog=examples("db upgrade", "db status", "db stop"),
+    no_args_is_help=True,
+)
 users_app = typer.Typer(
     help="People who use the registry.", epilog=examples("users create"), no_args_is_help=True
 )
@@ -98,6 +104,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(linkage_app, name="linkage")
 app.add_typer(export_app, name="export")
 backup_cli.register(app)
+db_cli.register(db_app)
 import_cli.register(app)
 
 
@@ -201,7 +208,23 @@ def serve(
         int | None, typer.Option(help="On SIGTERM, wait this long for in-flight requests.")
     ] = None,
 ) -> None:
-    """Serve the HTTP API (with --demo: load the demo first, as `registry demo`)."""
+    """Serve the HTTP API (with --demo: load the demo first, as `registry demo`).
+
+    SIGTERM or SIGINT: in-flight requests finish, then the embedded PostgreSQL stops too
+    (unless another registry process still uses it).
+    """
+    from registry.embedded_control import release_embedded
+    from registry.serving import stop_signals
+
+    with stop_signals():
+        try:
+            _serve(host, port, demo=demo, workers=workers, graceful_seconds=graceful_seconds)
+        finally:
+            release_embedded()  # here, not at exit: a SIGTERM ends the process without exit hooks
+
+
+def _serve(host: str, port: int, *, demo: bool, workers: int, graceful_seconds: int | None) -> None:
+    """Migrate (and load the demo), then serve until uvicorn has drained after a stop signal."""
     from registry.logging import configure_logging, uvicorn_log_config
     from registry.serving import run_server
 

