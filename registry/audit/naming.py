@@ -1,0 +1,43 @@
+"""Which audit events name a person: in their own `person_ids`, or through a manifest."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, TextClause, column, text
+
+#: (id, occurred_at) of every event naming :person (inline) or :person_key (in a manifest).
+NAMING_EVENTS = """
+SELECT id, occurred_at FROM audit_event WHERE person_ids @> ARRAY[CAST(:person AS text)]
+UNION ALL
+SELECT event_id, event_occurred_at FROM audit_manifest
+WHERE person_ids @> ARRAY[CAST(:person_key AS uuid)]
+"""
+
+
+def person_key(person_id: str) -> str | None:
+    """The person id as a manifest holds it (canonical UUID text), or None if it is none."""
+    try:
+        return str(uuid.UUID(person_id))
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
+def naming_params(person_id: str) -> dict[str, Any]:
+    """The bind parameters of NAMING_EVENTS for one person."""
+    return {"person": person_id, "person_key": person_key(person_id)}
+
+
+def naming_events(person_id: str) -> TextClause:
+    """NAMING_EVENTS bound to one person, as a selectable of (id, occurred_at)."""
+    return text(NAMING_EVENTS).bindparams(**naming_params(person_id))
+
+
+def naming_columns(person_id: str) -> Any:
+    """NAMING_EVENTS for one person as a subquery with typed columns (for `tuple_().in_()`)."""
+    return (
+        naming_events(person_id)
+        .columns(column("id", BigInteger), column("occurred_at", DateTime(timezone=True)))
+        .subquery("naming")
+    )
