@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, TextClause, column, text
+from sqlalchemy import BigInteger, ColumnElement, DateTime, column, select, text, tuple_
+
+from registry.audit.models import AuditEvent
 
 #: (id, occurred_at) of every event naming :person (inline) or :person_key (in a manifest).
 NAMING_EVENTS = """
@@ -29,15 +31,14 @@ def naming_params(person_id: str) -> dict[str, Any]:
     return {"person": person_id, "person_key": person_key(person_id)}
 
 
-def naming_events(person_id: str) -> TextClause:
-    """NAMING_EVENTS bound to one person, as a selectable of (id, occurred_at)."""
-    return text(NAMING_EVENTS).bindparams(**naming_params(person_id))
-
-
-def naming_columns(person_id: str) -> Any:
-    """NAMING_EVENTS for one person as a subquery with typed columns (for `tuple_().in_()`)."""
-    return (
-        naming_events(person_id)
+def names_person(person_id: str) -> ColumnElement[bool]:
+    """A WHERE clause on AuditEvent: the event names the person, inline or in its manifest."""
+    naming = (
+        text(NAMING_EVENTS)
+        .bindparams(**naming_params(person_id))
         .columns(column("id", BigInteger), column("occurred_at", DateTime(timezone=True)))
         .subquery("naming")
+    )
+    return tuple_(AuditEvent.id, AuditEvent.occurred_at).in_(
+        select(naming.c.id, naming.c.occurred_at)
     )

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -54,3 +55,28 @@ def exported_persons(chunks: Iterable[str]) -> Iterator[str]:
                 column = row.index("person_id")
             elif len(row) > column and row[column]:
                 yield row[column]
+
+
+_RECORD_PERSONS = """
+SELECT DISTINCT CAST(r.person_id AS text)
+FROM source_record r JOIN programme g ON g.id = r.programme_id
+WHERE g.code = :programme AND r.source_id = ANY(:source_ids) AND r.person_id IS NOT NULL
+"""
+
+
+def quality_report_persons(session: Session, report: dict[str, Any]) -> list[str]:
+    """The persons behind the source ids a quality report's error lists show (one query)."""
+    source_ids = sorted(
+        {
+            item["source_id"]
+            for entry in report["errors"].values()
+            for item in entry["items"]
+            if item.get("source_id")
+        }
+    )
+    if not source_ids:
+        return []
+    rows = session.execute(
+        text(_RECORD_PERSONS), {"programme": report["programme"], "source_ids": source_ids}
+    )
+    return sorted(rows.scalars())

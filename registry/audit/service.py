@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
-from registry.audit.naming import NAMING_EVENTS, naming_columns, naming_params
+from registry.audit.naming import NAMING_EVENTS, names_person, naming_params
 from registry.db import execute_script
 
 GENESIS = bytes(32)
@@ -138,12 +138,7 @@ def list_events(
     if actor:
         query = query.where(AuditEvent.actor == actor)
     if person_id:  # named in the event or in its manifest
-        naming = naming_columns(person_id)
-        query = query.where(
-            tuple_(AuditEvent.id, AuditEvent.occurred_at).in_(
-                select(naming.c.id, naming.c.occurred_at)
-            )
-        )
+        query = query.where(names_person(person_id))
     if action:
         query = query.where(AuditEvent.action == action)
     if since:

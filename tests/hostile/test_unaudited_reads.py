@@ -209,3 +209,65 @@ def test_a_large_trail_listing_names_its_persons_through_a_manifest(
     auditor = actor(hostile.reader)
     for person in (persons[0], persons[500], persons[-1]):
         assert auditor in accessed(client, inspector, person).get("audit.read", set()), person
+
+
+def test_a_person_history_names_the_persons_it_shows(
+    client: TestClient, hostile: Hostile, inspector: str
+) -> None:
+    survivor, absorbed = separate_persons(client, hostile, "merged", 2)
+    merged = client.post(
+        f"/api/v1/persons/{survivor}/merge",
+        json={"other": absorbed, "reason": "same person"},
+        headers=bearer(hostile.reader),
+    )
+    assert merged.status_code == 200, merged.text
+    history = client.get(f"/api/v1/persons/{survivor}/history", headers=bearer(hostile.reader))
+    shown = {
+        p for e in history.json()["events"] for p in (e["person_id"], e["other_person_id"]) if p
+    }
+    assert shown == {survivor, absorbed}
+    steward = actor(hostile.reader)
+    for person in shown:
+        assert steward in accessed(client, inspector, person).get("person.history", set()), person
+
+
+def _warned(client: TestClient, hostile: Hostile) -> str:
+    """A record accepted with a warning (its national ID is no date): its person."""
+    answer = push(client, hostile.feed, "SEL85", "w1", [record("W", national_id="9999999999")])
+    (result,) = answer.json()["results"]
+    assert result["warnings"] and result["person_id"]
+    return str(result["person_id"])
+
+
+def test_a_quality_report_names_the_persons_behind_its_source_ids(
+    client: TestClient, hostile: Hostile, inspector: str
+) -> None:
+    person = _warned(client, hostile)
+    report = client.get("/api/v1/programmes/SEL85/quality", headers=bearer(hostile.feed)).json()
+    assert [i["source_id"] for i in report["errors"]["other"]["items"]] == ["W"]
+    feed = actor(hostile.feed)
+    assert feed in accessed(client, inspector, person).get("programme.quality", set())
+
+
+def test_the_dashboard_quality_csv_names_the_persons_behind_its_source_ids(
+    client: TestClient, hostile: Hostile, inspector: str
+) -> None:
+    person = _warned(client, hostile)
+    exported = client.get(
+        "/dashboard/quality",
+        params={"programme": "SEL85", "format": "csv"},
+        headers=bearer(hostile.reader),
+    )
+    assert exported.status_code == 200 and ",W," in exported.text
+    reader = actor(hostile.reader)
+    assert reader in accessed(client, inspector, person).get("dashboard.view", set())
+
+
+def test_a_subject_access_export_lists_the_bulk_exports_that_named_the_person(
+    client: TestClient, hostile: Hostile
+) -> None:
+    (person,) = separate_persons(client, hostile, "subject", 1)
+    assert client.get("/api/v1/links/export", headers=bearer(hostile.reader)).status_code == 200
+    export = client.get(f"/api/v1/persons/{person}/subject-access", headers=bearer(hostile.reader))
+    assert export.status_code == 200
+    assert "links.export" in {a["action"] for a in export.json()["accessed_by"]}
