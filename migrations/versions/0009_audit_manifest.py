@@ -9,6 +9,9 @@ name as many. Those persons do not go into the event row: a listing page would c
 and one GIN entry list would grow by a million keys. `audit_manifest` holds them instead, in
 sorted chunks of at most 1,000 person ids per row, keyed by the event and carrying its
 `occurred_at` (the partition key of `audit_event`, so the lookup back is pruned to a month).
+The GIN index on the person ids has `fastupdate` off: manifests arrive as bulk inserts of up
+to a million keys, which a pending list would take in 4 MB pieces, merging each inside the
+exporting request (measured: 1M persons in 42 s with it, about 6 s of database time without).
 The event's `detail.manifest` holds the count and the sha256 of the sorted list, so the
 hash chain binds the manifest: `/audit/verify` recomputes it.
 
@@ -39,7 +42,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("event_id", "chunk", name=op.f("pk_audit_manifest")),
     )
     op.create_index(
-        "ix_audit_manifest_person_ids", "audit_manifest", ["person_ids"], postgresql_using="gin"
+        "ix_audit_manifest_person_ids",
+        "audit_manifest",
+        ["person_ids"],
+        postgresql_using="gin",
+        postgresql_with={"fastupdate": "off"},
     )
     op.execute(
         "CREATE TRIGGER audit_manifest_append_only BEFORE UPDATE OR DELETE ON audit_manifest "

@@ -49,10 +49,7 @@ WHERE NOT EXISTS (
 
 def manifest_digest(person_ids: Iterable[str]) -> str:
     """sha256 of the person ids in manifest order, one per line."""
-    digest = hashlib.sha256()
-    for person in person_ids:
-        digest.update(person.encode() + b"\n")
-    return digest.hexdigest()
+    return hashlib.sha256("".join(f"{p}\n" for p in person_ids).encode()).hexdigest()
 
 
 def record_naming(
@@ -80,8 +77,8 @@ def record_naming(
             session, context, action, person_ids=named, record_ids=record_ids, detail=detail
         )
         return
-    keys = {p: person_key(p) for p in named}
-    listed = sorted({k for k in keys.values() if k is not None})
+    keys = [(p, person_key(p)) for p in named]
+    listed = sorted({k for _, k in keys if k is not None})
     summary = {
         "persons": len(listed),
         "chunks": -(-len(listed) // CHUNK),
@@ -91,7 +88,7 @@ def record_naming(
         session,
         context,
         action,
-        person_ids=[p for p, k in keys.items() if k is None],
+        person_ids=[p for p, k in keys if k is None],
         record_ids=record_ids,
         detail={**(detail or {}), "manifest": summary},
     )

@@ -55,7 +55,14 @@ class AuditManifest(Base):
     """
 
     __tablename__ = "audit_manifest"
-    __table_args__ = (Index("ix_audit_manifest_person_ids", "person_ids", postgresql_using="gin"),)
+    __table_args__ = (
+        Index(
+            "ix_audit_manifest_person_ids",
+            "person_ids",
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
+    )
 
     event_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     #: The event's partition key, so a lookup of the event is pruned to its month.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -18,8 +19,13 @@ WHERE person_ids @> ARRAY[CAST(:person_key AS uuid)]
 """
 
 
+_CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def person_key(person_id: str) -> str | None:
     """The person id as a manifest holds it (canonical UUID text), or None if it is none."""
+    if _CANONICAL.fullmatch(person_id):  # as the registry writes them: the fast path
+        return person_id
     try:
         return str(uuid.UUID(person_id))
     except (ValueError, AttributeError, TypeError):
