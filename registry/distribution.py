@@ -56,6 +56,7 @@ PLAN: dict[str, Placement] = {
     "feed_batch": "reference",
     # the coordinator's own: one serialised writer (the audit chain), or never joined
     "audit_event": "local",
+    "audit_manifest": "local",
     "batch_active_count": "local",
     "app_user": "local",
     "api_client": "local",

@@ -1,7 +1,7 @@
 """Every mapped model, imported in one place for Alembic's metadata."""
 
 from registry.access.models import ApiClient, AppUser, LoginThrottle, Role
-from registry.audit.models import AuditEvent
+from registry.audit.models import AuditEvent, AuditManifest
 from registry.base import Base
 from registry.ingest.models import (
     Enrolment,
@@ -25,6 +25,7 @@ __all__ = [
     "ApiClient",
     "AppUser",
     "AuditEvent",
+    "AuditManifest",
     "Base",
     "BatchActiveCount",
     "BlockingKey",

@@ -2,6 +2,8 @@
 
 These reads go through ``ReadSessionDep``: the read replica while it is fresh (issue 8), so a
 listing or a verification may miss the last ``REGISTRY_REPLICA_MAX_LAG_SECONDS`` of events.
+An auditor's read of the trail is itself audited (``audit.read``, written on the primary
+through ``SessionDep``), naming every person the answer named.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 
 from api.authz import allow
-from api.deps import ReadSessionDep
+from api.deps import AuditDep, ReadSessionDep, SessionDep
+from registry.audit.manifest import record_naming, verify_manifests
 from registry.audit.service import events_csv, list_events, verify_chain, who_accessed
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -28,7 +31,9 @@ CSV_PAGE_CAP = 10_000
     responses={200: {"content": {"text/csv": {}}, "description": "JSON page, or CSV export"}},
 )
 def get_events(
-    session: ReadSessionDep,
+    session: SessionDep,
+    reads: ReadSessionDep,
+    audit: AuditDep,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     person_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
@@ -45,7 +50,7 @@ def get_events(
     """
     as_csv = bool(accept) and "text/csv" in str(accept)
     page = list_events(
-        session,
+        reads,
         actor=actor,
         person_id=person_id,
         action=action,
@@ -54,6 +59,19 @@ def get_events(
         cursor=cursor,
         limit=limit or (CSV_PAGE_CAP if as_csv else 100),
         page_cap=CSV_PAGE_CAP if as_csv else 500,
+    )
+    filters = {"actor": actor, "person_id": person_id, "action": action, "from": since, "to": until}
+    record_naming(
+        session,
+        audit,
+        "audit.read",
+        person_ids=[p for event in page["events"] for p in event["person_ids"]],
+        detail={
+            "view": "events",
+            "format": "csv" if as_csv else "json",
+            "events": len(page["events"]),
+            "filters": {k: str(v) for k, v in filters.items() if v is not None},
+        },
     )
     if not as_csv:
         return page
@@ -65,13 +83,22 @@ def get_events(
 
 @router.get("/persons/{person_id}/accesses", dependencies=[allow("auditor")])
 def get_person_accesses(
-    session: ReadSessionDep, person_id: Annotated[str, Path(max_length=64)]
+    session: SessionDep,
+    reads: ReadSessionDep,
+    audit: AuditDep,
+    person_id: Annotated[str, Path(max_length=64)],
 ) -> dict[str, Any]:
     """Who accessed a person: per actor and action, how often, first and last time, purposes."""
-    return {"person_id": person_id, "accesses": who_accessed(session, person_id)}
+    accesses = who_accessed(reads, person_id)
+    record_naming(session, audit, "audit.read", person_ids=[person_id], detail={"view": "accesses"})
+    return {"person_id": person_id, "accesses": accesses}
 
 
 @router.get("/verify", dependencies=[allow("auditor")])
 def get_verify(session: ReadSessionDep) -> dict[str, Any]:
-    """Recompute the hash chain; name the first broken event."""
-    return verify_chain(session)
+    """Recompute the hash chain, then every manifest it binds; name the first broken event."""
+    outcome = verify_chain(session)
+    if outcome["ok"]:
+        manifests = verify_manifests(session)
+        outcome = {**outcome, **manifests, "ok": "manifest_broken" not in manifests}
+    return outcome

@@ -46,6 +46,7 @@ from registry.access.service import (
     revoke_tokens,
 )
 from registry.access.tokens import claimed_subject, decode_token, issue_token
+from registry.audit.reads import quality_report_persons
 from registry.audit.service import record_event
 from registry.errors import Forbidden, NotAuthenticated, RegistryError
 from registry.overview import duplicates as duplicate_service
@@ -579,7 +580,11 @@ def quality_page(
         return render(request, "quality.html", principal=principal, codes=codes, report=None)
     report = quality_report(session, principal, programme, k=settings.suppression_k)
     batches = last_batches(session, get_programme(session, programme))
-    audit_view(request, session, principal, "quality", {"programme": programme, "format": format})
+    # the report's CSV lists the source ids of its errors: name the persons behind them
+    named = quality_report_persons(session, report) if (format, table) == ("csv", "report") else []
+    audit_view(
+        request, session, principal, "quality", {"programme": programme, "format": format}, named
+    )
     if format == "csv":
         if table == "batches":
             return csv_response(write_csv(batches), f"batches-{programme}.csv")

@@ -119,11 +119,25 @@ def post_batch(
     dependencies=[allow("feed", scope="programme")],
 )
 def get_batch(
-    batch_id: str, session: SessionDep, principal: PrincipalDep, code: str = CodePath
+    batch_id: str,
+    session: SessionDep,
+    principal: PrincipalDep,
+    audit: AuditDep,
+    code: str = CodePath,
 ) -> JSONResponse:
     """The stored answer of a batch this programme sent, exactly as first given."""
     programme = _readable_programme(session, principal, code)
-    return JSONResponse(get_batch_answer(session, programme, batch_id))
+    answer = get_batch_answer(session, programme, batch_id)
+    linked = [r for r in answer.get("results", []) if r.get("person_id")]
+    record_event(
+        session,
+        audit,
+        "feed.batch.read",
+        person_ids=[r["person_id"] for r in linked],
+        record_ids=[f"{code}:{r['source_id']}" for r in linked],
+        detail={"programme": code, "batch_id": batch_id},
+    )
+    return JSONResponse(answer)
 
 
 @router.get("/records/{source_id}", dependencies=[allow("feed", scope="programme")])

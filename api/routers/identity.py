@@ -36,7 +36,8 @@ def read_history(
 ) -> dict[str, Any]:
     """Link events, merges, splits and record versions of a person, newest first."""
     history = person_history(session, principal, person_id)
-    record_event(session, audit, "person.history", person_ids=[history["person_id"]])
+    shown = [p for e in history["events"] for p in (e["person_id"], e["other_person_id"])]
+    record_event(session, audit, "person.history", person_ids=[history["person_id"], *shown])
     return history
 
 

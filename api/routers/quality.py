@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep
 from api.routers.overview import answer
-from registry.audit.service import record_event
+from registry.audit.manifest import record_naming
+from registry.audit.reads import quality_report_persons
 from registry.overview.quality import quality_report
 
 router = APIRouter(prefix="/api/v1/programmes/{code}", tags=["quality"])
@@ -58,5 +59,11 @@ def read_quality(
         suppress=suppress,
         k=settings.suppression_k,
     )
-    record_event(session, audit, "programme.quality", detail={"programme": code})
+    record_naming(
+        session,
+        audit,
+        "programme.quality",
+        person_ids=quality_report_persons(session, body),
+        detail={"programme": code},
+    )
     return answer(request, "quality", body)

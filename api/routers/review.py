@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SessionDep
+from registry.audit.manifest import record_naming
+from registry.audit.reads import decision_sides, exported_persons
 from registry.audit.service import record_event
 from registry.matching.stewardship import decide_review, export_links, list_reviews
 
@@ -38,7 +40,9 @@ def read_review_queue(
         for side in (item["record"], item["candidate"])
         if side.get("source_id")
     ]
-    persons = [item["candidate"]["person_id"] for item in page["items"]]
+    persons = [
+        side["person_id"] for item in page["items"] for side in (item["record"], item["candidate"])
+    ]
     record_event(session, audit, "review.read", person_ids=persons, record_ids=records)
     return page
 
@@ -53,11 +57,13 @@ def post_review_decision(
 ) -> dict[str, Any]:
     """Settle a review item: match (join the person) or non_match (never proposed again)."""
     answer = decide_review(session, principal, review_id, decision=body.decision, note=body.note)
+    sides = decision_sides(session, review_id, answer["person_id"])
     record_event(
         session,
         audit,
         "review.decision",
-        person_ids=[answer["person_id"]],
+        person_ids=sides.person_ids,
+        record_ids=sides.record_ids,
         detail={"review_id": review_id, "decision": body.decision},
     )
     return answer
@@ -69,7 +75,14 @@ def get_links_export(
 ) -> StreamingResponse:
     """CSV programme,source_id,person_id,method,score of every live source record."""
     lines = list(export_links(session, principal))
-    record_event(session, audit, "links.export", detail={"chunks": len(lines)})
+    record_naming(
+        session,
+        audit,
+        "links.export",
+        person_ids=exported_persons(lines),
+        detail={"chunks": len(lines)},
+        inline_limit=0,
+    )
     return StreamingResponse(
         iter(lines),
         media_type="text/csv",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, LargeBinary, String, Text, func
+from sqlalchemy import BigInteger, DateTime, Index, Integer, LargeBinary, String, Text, Uuid, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,3 +44,28 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
     hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditManifest(Base):
+    """The persons a bulk answer carried, for the one event that recorded it (append-only).
+
+    An event whose answer names more persons than an event row should hold (a links export,
+    a long audit listing) keeps them here in sorted chunks; the event's `detail.manifest`
+    holds their count and sha256, so the chain binds the manifest. "Who accessed" reads both.
+    """
+
+    __tablename__ = "audit_manifest"
+    __table_args__ = (
+        Index(
+            "ix_audit_manifest_person_ids",
+            "person_ids",
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
+    )
+
+    event_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    #: The event's partition key, so a lookup of the event is pruned to its month.
+    event_occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    chunk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid))

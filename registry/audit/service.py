@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
+from registry.audit.naming import NAMING_EVENTS, names_person, naming_params
 from registry.csvfile import csv_writer
 from registry.db import execute_script
 
@@ -136,8 +137,8 @@ def list_events(
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if actor:
         query = query.where(AuditEvent.actor == actor)
-    if person_id:
-        query = query.where(AuditEvent.person_ids.contains([person_id]))
+    if person_id:  # named in the event or in its manifest
+        query = query.where(names_person(person_id))
     if action:
         query = query.where(AuditEvent.action == action)
     if since:
@@ -192,21 +193,24 @@ def record_identity_decision(
 
 
 def who_accessed(session: Session, person_id: str) -> list[dict[str, Any]]:
-    """Who touched a person: per actor and action, how often, first and last time (one query)."""
+    """Who touched a person: per actor and action, how often, first and last time (one query).
+
+    Events naming the person through a manifest (a bulk export) count as well.
+    """
     rows = session.execute(
         text(
-            """
+            f"""
             SELECT actor, action, outcome, min(occurred_at) AS first_at,
                    max(occurred_at) AS last_at, count(*) AS events,
                    array_agg(DISTINCT purpose) FILTER (WHERE purpose IS NOT NULL) AS purposes,
                    (array_agg(array_to_string(roles, ' ') ORDER BY id DESC))[1] AS roles
             FROM audit_event
-            WHERE person_ids @> ARRAY[CAST(:person AS text)]
+            WHERE (id, occurred_at) IN ({NAMING_EVENTS})
             GROUP BY actor, action, outcome
             ORDER BY max(occurred_at) DESC, actor, action
             """
         ),
-        {"person": person_id},
+        naming_params(person_id),
     ).mappings()
     return [
         {

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
 from registry.audit.models import AuditEvent
+from registry.audit.naming import names_person
 from registry.csvfile import csv_writer
 from registry.errors import ConfigurationError, InvalidInput
 from registry.ingest.reads import get_record
@@ -64,9 +65,7 @@ def subject_access(session: Session, principal: Principal, person_id: str) -> di
         for p in person["programmes"]
         for episode in p["enrolments"]
     ]
-    accesses = session.scalars(
-        select(AuditEvent).where(AuditEvent.person_ids.contains([key])).order_by(AuditEvent.id)
-    )
+    accesses = session.scalars(select(AuditEvent).where(names_person(key)).order_by(AuditEvent.id))
     golden = {k: v for k, v in person.items() if k != "programmes"}
     return {
         "generated_at": datetime.now(UTC),
