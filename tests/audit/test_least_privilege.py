@@ -1,0 +1,100 @@
+"""The application's database role: it appends to the trail and can do nothing else to it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from registry.audit.service import AuditContext, record_event
+from registry.db import transaction
+from registry.partitions import PARTITION_SCHEMA
+from registry.roles import APP_ROLE
+
+MONTH = f"{PARTITION_SCHEMA}.audit_event_p{datetime.now(UTC):%Y_%m}"
+DEFAULT = f"{PARTITION_SCHEMA}.audit_event_default"
+
+#: What the application role must be refused (each in a transaction of its own).
+REFUSED = (
+    "UPDATE audit_event SET actor = 'someone else'",
+    "DELETE FROM audit_event",
+    "TRUNCATE audit_event",
+    f"UPDATE {MONTH} SET actor = 'someone else'",
+    f"DELETE FROM {MONTH}",
+    f"TRUNCATE {MONTH}",
+    f"ALTER TABLE audit_event DETACH PARTITION {MONTH}",
+    f"DROP TABLE {MONTH}",
+    f"ALTER TABLE {MONTH} NO INHERIT audit_event",
+    "ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only",
+    "DROP TRIGGER audit_event_append_only ON audit_event",
+    "ALTER TABLE audit_event RENAME TO audit_event_old",
+    "DROP TABLE audit_event",
+    "UPDATE source_record_version SET retracted = true",
+    "DELETE FROM source_record_version",
+    "TRUNCATE person",
+    "CREATE TABLE public.shadow (id int)",
+    f"CREATE TABLE {PARTITION_SCHEMA}.shadow (id int)",
+    "CREATE SCHEMA shadow",
+    "CREATE OR REPLACE FUNCTION registry_refuse_change() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+    "ALTER TABLE person ADD COLUMN shadow text",
+    "SET session_replication_role = replica",
+    "SET LOCAL session_replication_role = replica",
+    "SELECT registry_ensure_partitions(3)",
+    "SELECT registry_create_month_partitions('audit_event', '2099-01-01', 1)",
+    "CREATE ROLE shadow",
+    "ALTER DATABASE registry_test OWNER TO registry_app",
+)
+
+
+def test_the_app_connects_as_a_least_privilege_role(engine: Engine) -> None:
+    with engine.connect() as conn:
+        role = conn.execute(
+            text(
+                "SELECT current_user, rolsuper, rolcreatedb, rolcreaterole, rolbypassrls "
+                "FROM pg_roles WHERE rolname = current_user"
+            )
+        ).one()
+        owners = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_class WHERE relowner = "
+                "(SELECT oid FROM pg_roles WHERE rolname = current_user) AND relpersistence <> 't'"
+            )
+        ).scalar_one()
+    assert tuple(role) == (APP_ROLE, False, False, False, False)
+    assert owners == 0  # it owns nothing, so it can alter nothing
+
+
+@pytest.mark.parametrize("statement", REFUSED)
+def test_the_app_role_cannot_alter_delete_truncate_or_detach_the_trail(
+    engine: Engine, statement: str
+) -> None:
+    with transaction(engine) as session:
+        record_event(session, AuditContext("user:1", ("auditor",)), "person.read")
+    with (
+        pytest.raises(DBAPIError, match=r"permission denied|must be owner"),
+        engine.begin() as conn,
+    ):
+        conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_event")).scalar_one() == 1
+        attached = "SELECT count(*) FROM pg_inherits WHERE inhrelid = (SELECT oid FROM pg_class "
+        attached += "WHERE relname = :n) AND inhparent = CAST('audit_event' AS regclass)"
+        assert conn.execute(text(attached), {"n": MONTH.split(".")[1]}).scalar_one() == 1
+
+
+def test_the_app_role_keeps_what_the_work_needs(engine: Engine) -> None:
+    with engine.begin() as conn:
+        # ingest and the overview refresh stage rows in temporary tables they analyse
+        conn.execute(text("CREATE TEMP TABLE stage (id int) ON COMMIT DROP"))
+        conn.execute(text("INSERT INTO stage VALUES (1)"))
+        conn.execute(text("ANALYZE stage"))
+        conn.execute(text("SET LOCAL synchronous_commit = off"))
+        conn.execute(text("SELECT registry_uuid7()"))
+        conn.execute(
+            text("INSERT INTO programme (code, name, benefit_codes) VALUES ('P', 'P', '{}')")
+        )
+        conn.execute(text("UPDATE programme SET name = 'Q'"))
+        conn.execute(text("DELETE FROM programme"))
