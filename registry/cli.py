@@ -231,6 +231,8 @@ AnchorsOption = Annotated[
 @audit_app.command("verify", epilog=examples("audit verify"))
 def audit_verify(anchors: AnchorsOption = None) -> None:
     """Check the chain from genesis and its months (and the anchors); exit 1 naming breaks."""
+    if anchors is not None and not anchors.is_file():
+        raise RegistryError(f"no such file {anchors}")
     outcome = _verified(anchors)
     if not outcome["ok"]:
         _say_broken(outcome)

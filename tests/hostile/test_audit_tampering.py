@@ -163,6 +163,7 @@ def test_dropping_the_oldest_month_is_named_as_not_starting_at_genesis(
 ) -> None:
     first = _append_at(engine, _shift(0), 2)
     _append_at(engine, _shift(1), 2)
+    _anchor(anchors)
     _drop_month(superuser_engine, _shift(0))
     status, output = _verify(anchors)
     assert status == 1
@@ -175,6 +176,7 @@ def test_dropping_a_middle_month_is_named_as_a_gap_and_a_missing_month(
     before = _append_at(engine, _shift(0), 2)
     _append_at(engine, _shift(1), 2)
     after = _append_at(engine, _shift(2), 2)
+    _anchor(anchors)
     _drop_month(superuser_engine, _shift(1))
     status, output = _verify(anchors)
     assert status == 1
@@ -202,3 +204,15 @@ def test_a_forged_anchor_is_refused(anchors: Path, engine: Engine) -> None:
     anchors.write_text(line.replace('"count": 2', '"count": 1') + "\n")
     status, output = _verify(anchors)
     assert status == 1 and "anchor on line 1: bad signature" in output
+
+
+def test_anchoring_needs_a_key_kept_outside_the_database(
+    cli_env: None, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _append_at(engine, datetime.now(UTC), 1)
+    monkeypatch.delenv("REGISTRY_AUDIT_ANCHOR_KEY", raising=False)
+    result = CliRunner().invoke(app, ["audit", "anchor", "--out", str(tmp_path / "a.jsonl")])
+    assert result.exit_code == 1
+    assert "set REGISTRY_AUDIT_ANCHOR_KEY or REGISTRY_AUDIT_ANCHOR_KEY_FILE" in result.output
+    missing = CliRunner().invoke(app, ["audit", "verify", "--anchors", str(tmp_path / "none")])
+    assert missing.exit_code == 1 and "no such file" in missing.output
