@@ -15,10 +15,11 @@ def _url() -> str:
     url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
     if url:
         return str(url)
-    from registry.db import resolve_database_url
+    from registry.db import resolve_database_url, resolve_owner_url
     from registry.settings import get_settings
 
-    return resolve_database_url(get_settings())
+    settings = get_settings()  # migrations are the owner's (registry/roles.py)
+    return resolve_owner_url(settings) or resolve_database_url(settings)
 
 
 def run_migrations_offline() -> None:

@@ -252,14 +252,15 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="File to write the dump to.")],
     ) -> None:
         """Dump the registry's database (pg_dump custom format), with progress per table."""
-        from registry.db import get_engine
+        from registry.db import get_owner_engine
 
-        engine = get_engine()
+        engine = get_owner_engine()  # the owner: the app role cannot read the partitions
         on_table, close = _table_bar("backup", engine)
         try:
             run = backup(engine, out, on_table)
         finally:
             close()
+            engine.dispose()
         typer.echo(summary_screen("backup", run, out))
 
     @app.command("restore", epilog="Example:\n\n  registry restore registry.dump")
@@ -270,14 +271,15 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Restore a backup into the (empty) database, in one transaction."""
-        from registry.db import get_engine
+        from registry.db import get_owner_engine
 
         if not dump.is_file():
             raise RegistryError(f"no such file {dump}")
-        engine = get_engine()
+        engine = get_owner_engine()  # the owner creates the objects it will own
         on_table, close = _table_bar("restore", engine)
         try:
             run = restore(engine, dump, clean=clean, on_table=on_table)
         finally:
             close()
+            engine.dispose()
         typer.echo(summary_screen("restore", run, dump))

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from registry import backup_cli, db_cli, import_cli
-from registry.errors import RegistryError
+from registry.errors import ConfigurationError, RegistryError
 from registry.export_cli import export_app
 from registry.matching_cli import linkage_app
 from registry.settings import get_settings
@@ -27,11 +28,12 @@ EXAMPLES = (
     ("demo", "registry demo --persons 2000"),
     ("import", "registry import --programme SEL85 --mapping sel85.json udtraek.csv"),
     ("db upgrade", "registry db upgrade"),
+    ("db roles", "registry db roles"),
     ("db status", "registry db status"),
     ("db stop", "registry db stop"),
     ("users create", "registry users create --username ada --role admin"),
-    ("audit verify", "registry audit verify"),
-    ("audit anchor", "registry audit anchor"),
+    ("audit verify", "registry audit verify --anchors /mnt/anchors/registry.jsonl"),
+    ("audit anchor", "registry audit anchor --out /mnt/anchors/registry.jsonl"),
     ("linkage train", "registry linkage train"),
     ("linkage relink", "registry linkage relink --apply"),
     ("export pseudonymised", "registry export pseudonymised --out stats --key-file pk.txt"),
@@ -86,8 +88,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals hold secrets and personal data
 )
 db_app = typer.Typer(
-    help="The database: its schema; the embedded server's status and stop.",
-    epilog=examples("db upgrade", "db status", "db stop"),
+    help="The database: its schema and roles; the embedded server's status and stop.",
+    epilog=examples("db upgrade", "db roles", "db status", "db stop"),
     no_args_is_help=True,
 )
 users_app = typer.Typer(
@@ -118,23 +120,50 @@ def main_options(
 
 
 def _ready_engine():  # type: ignore[no-untyped-def]
-    """The engine (embedded PostgreSQL unless REGISTRY_DATABASE_URL is set), migrated to head."""
-    from registry.db import get_engine, transaction
-    from registry.migrate import upgrade_to_head
-    from registry.partitions import ensure_partitions
+    """The application role's engine; first, as the owner when known, migrate and upkeep.
 
-    engine = get_engine()
-    upgrade_to_head(engine.url.render_as_string(hide_password=False))
-    with transaction(engine) as session:  # monthly partitions ahead (audit, record versions)
-        ensure_partitions(session)
-    return engine
+    The owner is REGISTRY_OWNER_DATABASE_URL, or the embedded server's owner role; with only
+    REGISTRY_DATABASE_URL set, nothing is migrated here (`registry db upgrade` does it).
+    """
+    from registry.db import get_engine, resolve_owner_url
+    from registry.migrate import prepare_database
+
+    owner = resolve_owner_url(get_settings())
+    if owner is not None:  # monthly partitions ahead (audit, record versions) too
+        prepare_database(owner)
+    return get_engine()
 
 
 @db_app.command("upgrade", epilog=examples("db upgrade"))
 def db_upgrade() -> None:
-    """Apply every pending migration."""
-    _ready_engine()
+    """Apply every pending migration and create the coming months' partitions, as the owner."""
+    from registry.db import resolve_database_url, resolve_owner_url
+    from registry.migrate import prepare_database
+
+    settings = get_settings()
+    prepare_database(resolve_owner_url(settings) or resolve_database_url(settings))
     typer.echo("database at head")
+
+
+@db_app.command("roles", epilog=examples("db roles"))
+def db_roles() -> None:
+    """Create the owner and application roles and give the database to the owner (superuser)."""
+    from registry.roles import bootstrap_from_urls
+
+    settings = get_settings()
+    missing = [
+        f"REGISTRY_{name.upper()}"
+        for name in ("admin_database_url", "owner_database_url", "database_url")
+        if not getattr(settings, name)
+    ]
+    if missing:
+        raise ConfigurationError(f"set {', '.join(missing)}")
+    bootstrap_from_urls(
+        str(settings.admin_database_url),
+        str(settings.owner_database_url),
+        str(settings.database_url),
+    )
+    typer.echo("roles registry_owner and registry_app ready")
 
 
 @users_app.command("create", epilog=examples("users create"))
@@ -169,33 +198,86 @@ def users_create(
     typer.echo(f"created user {user.username} with roles {', '.join(user.roles)}")
 
 
-@audit_app.command("verify", epilog=examples("audit verify"))
-def audit_verify() -> None:
-    """Check the hash chain; exit 1 at the first broken event."""
+def _verified(anchors: Path | None) -> dict[str, Any]:
+    """The chain's verification, against the signed anchors of a file when one is given."""
+    from registry.audit.anchors import anchor_key, read_anchors
     from registry.audit.service import verify_chain
     from registry.db import transaction
 
+    kept: list[Any] = []
+    refused: list[str] = []
+    if anchors is not None and anchors.exists():
+        kept, refused = read_anchors(anchors, anchor_key(get_settings()))
+    elif anchors is not None:
+        anchor_key(get_settings())  # a missing key is the first thing to say
     with transaction(_ready_engine()) as session:
-        outcome = verify_chain(session)
-    if outcome["ok"]:
-        typer.echo(f"audit chain ok: {outcome['events_checked']} events")
-        return
-    typer.echo(f"audit chain BROKEN at event {outcome['first_broken']}", err=True)
+        outcome = verify_chain(session, kept)
+    if refused:
+        outcome = {**outcome, "ok": False, "problems": [*refused, *outcome["problems"]]}
+    return outcome
+
+
+def _say_broken(outcome: dict[str, Any]) -> None:
+    where = f" at event {outcome['first_broken']}" if "first_broken" in outcome else ""
+    typer.echo(f"audit chain BROKEN{where}", err=True)
+    for problem in outcome["problems"]:
+        typer.echo(f"  {problem}", err=True)
     raise typer.Exit(1)
 
 
-@audit_app.command("anchor", epilog=examples("audit anchor"))
-def audit_anchor() -> None:
-    """Print the chain's head hash, to keep elsewhere."""
-    from registry.audit.service import verify_chain
-    from registry.db import transaction
+AnchorsOption = Annotated[
+    Path | None,
+    typer.Option(help="File of signed anchors (kept outside the database) to check against."),
+]
 
-    with transaction(_ready_engine()) as session:
-        outcome = verify_chain(session)
+
+@audit_app.command("verify", epilog=examples("audit verify"))
+def audit_verify(anchors: AnchorsOption = None) -> None:
+    """Check the chain from genesis and its months (and the anchors); exit 1 naming breaks."""
+    if anchors is not None and not anchors.is_file():
+        raise RegistryError(f"no such file {anchors}")
+    outcome = _verified(anchors)
     if not outcome["ok"]:
-        typer.echo(f"audit chain BROKEN at event {outcome['first_broken']}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"{outcome['head']}  events={outcome['events_checked']}")
+        _say_broken(outcome)
+    extra = f", extends {outcome['anchors_checked']} anchors" if anchors else ""
+    typer.echo(f"audit chain ok: {outcome['events_checked']} events{extra}")
+
+
+@audit_app.command("anchor", epilog=examples("audit anchor"))
+def audit_anchor(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Append a signed anchor to this file (kept outside the database)."),
+    ] = None,
+) -> None:
+    """Print the chain's head hash; with --out, append a signed anchor of it to a file."""
+    from registry.audit.anchors import anchor_key, append_anchor, new_anchor
+
+    outcome = _verified(out)
+    if not outcome["ok"]:
+        _say_broken(outcome)
+    if out is None:
+        typer.echo(f"{outcome['head']}  events={outcome['events_checked']}")
+        return
+    anchor = new_anchor(outcome)
+    append_anchor(out, anchor, anchor_key(get_settings()))
+    typer.echo(f"{anchor.hash}  events={anchor.count}  anchored event {anchor.event_id} in {out}")
+
+
+def _check_serving_role(engine: Any, env: str) -> None:
+    """Serving as a role that can rewrite the audit trail: refused in prod, warned elsewhere."""
+    import logging
+
+    from registry.roles import serving_role_problem
+
+    with engine.connect() as conn:
+        problem = serving_role_problem(conn)
+    if problem is None:
+        return
+    advice = "serve as registry_app (registry db roles; REGISTRY_DATABASE_URL)"
+    if env == "prod":
+        raise ConfigurationError(f"refusing to serve: {problem}; {advice}")
+    logging.getLogger(__name__).warning("%s; %s", problem, advice)
 
 
 @app.command(epilog=examples("serve"))
@@ -231,6 +313,7 @@ def _serve(host: str, port: int, *, demo: bool, workers: int, graceful_seconds: 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     engine = _ready_engine()
+    _check_serving_role(engine, settings.env)
     if demo:
         from registry.demo.loader import load_demo
 

@@ -13,27 +13,55 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from prometheus_client import Gauge
 from sqlalchemy import Engine, Result, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.metrics import REGISTRY
 from registry.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from registry.roles import RoleUrls
+
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 
 def resolve_database_url(settings: Settings) -> str:
-    """Use REGISTRY_DATABASE_URL when set, else start the embedded PostgreSQL."""
+    """The application role's URL: REGISTRY_DATABASE_URL, else the embedded server's app role."""
     if settings.database_url:
         return settings.database_url
-    from registry.embedded import start_embedded
+    return embedded_role_urls(settings.data_dir).app
 
-    return start_embedded(settings.data_dir)
+
+def resolve_owner_url(settings: Settings) -> str | None:
+    """The owner's URL (migrations, partition upkeep, backups), None when not configured.
+
+    REGISTRY_OWNER_DATABASE_URL when set; the embedded server's owner role when neither URL
+    is set; None when only REGISTRY_DATABASE_URL is (the application cannot migrate).
+    """
+    if settings.owner_database_url:
+        return settings.owner_database_url
+    if settings.database_url:
+        return None
+    return embedded_role_urls(settings.data_dir).owner
+
+
+@lru_cache(maxsize=4)
+def embedded_role_urls(data_dir: Path) -> RoleUrls:
+    """Start the embedded PostgreSQL, create the owner and app roles, and return their URLs."""
+    from registry.embedded import start_embedded
+    from registry.roles import bootstrap, derived_urls
+
+    superuser = start_embedded(data_dir)
+    database = str(make_url(superuser).database)
+    bootstrap(superuser, database)
+    return derived_urls(superuser, database)
 
 
 def make_engine(
@@ -68,6 +96,15 @@ def get_engine() -> Engine:
         pool_size=settings.db_pool_size,
         connect_timeout=settings.db_connect_timeout_seconds,
     )
+
+
+def get_owner_engine() -> Engine:
+    """An engine as the owner (a new one: dispose it), else the process-wide engine."""
+    settings = get_settings()
+    owner = resolve_owner_url(settings)
+    if owner is None:
+        return get_engine()
+    return make_engine(owner, pool_size=1, connect_timeout=settings.db_connect_timeout_seconds)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,7 +8,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, pool, text
+from sqlalchemy.orm import Session
+
+from registry.partitions import ensure_partitions
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,9 +24,38 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+#: The application role's privileges, by rule (migration 0010), when the caller may grant.
+_GRANT_APP = """
+SELECT registry_grant_app_privileges() FROM (SELECT to_regprocedure(
+    'registry_grant_app_privileges()') AS grant_app) f
+WHERE grant_app IS NOT NULL AND has_function_privilege(grant_app, 'EXECUTE')
+"""
+
+
 def upgrade_to_head(url: str) -> None:
-    """Apply every pending migration."""
+    """Apply every pending migration, then the application role's grants (run as the owner).
+
+    The grants are applied after every upgrade, so a table a later migration adds gets the
+    application role's privileges by the rule of `registry_grant_app_privileges()`.
+    """
     command.upgrade(alembic_config(url), "head")
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(_GRANT_APP))
+    finally:
+        engine.dispose()
+
+
+def prepare_database(owner_url: str) -> int:
+    """As the owner: migrate to head and create the coming months' partitions (how many)."""
+    upgrade_to_head(owner_url)
+    engine = create_engine(owner_url, poolclass=pool.NullPool)
+    try:
+        with Session(engine) as session, session.begin():
+            return ensure_partitions(session)
+    finally:
+        engine.dispose()
 
 
 def head_revision() -> str | None:

@@ -25,7 +25,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
 
     env: Literal["dev", "test", "prod", "bench"] = "dev"
+    #: The application's connection: the least-privilege role `registry_app` (registry/roles.py).
     database_url: str | None = None
+    #: The owner's (`registry_owner`): migrations and partition upkeep. When unset, `registry db
+    #: upgrade` uses REGISTRY_DATABASE_URL and the other commands migrate nothing.
+    owner_database_url: str | None = None
+    #: A superuser's, for `registry db roles` only (creates the two roles and hands the
+    #: database to the owner); never needed by the running registry.
+    admin_database_url: str | None = None
     #: Read scaling (issue 8): a streaming hot standby for overview and audit reads, used while
     #: it lags the primary by at most `replica_max_lag_seconds` (else reads go to the primary).
     replica_url: str | None = None
@@ -80,6 +87,9 @@ class Settings(BaseSettings):
     #: Key of the pseudonymised export (or REGISTRY_PSEUDONYM_KEY_FILE); kept apart from data.
     pseudonym_key: str | None = None
     pseudonym_key_file: Path | None = None
+    #: Key of the signed audit anchors (or REGISTRY_AUDIT_ANCHOR_KEY_FILE); never in the database.
+    audit_anchor_key: str | None = None
+    audit_anchor_key_file: Path | None = None
 
     @field_validator("trusted_proxies")
     @classmethod

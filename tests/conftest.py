@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from api.app import create_app
 from registry.db import get_engine, make_engine
 from registry.migrate import upgrade_to_head
+from registry.roles import APP_ROLE, RoleUrls, bootstrap, derived_urls
 from registry.settings import Settings, get_settings
 from tests.postgres import test_postgres
 
@@ -23,17 +24,42 @@ KEEP_TABLES = {"alembic_version", "role"}
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """A fresh database on the run's PostgreSQL, migrated to head."""
-    with test_postgres() as server_url:
-        admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS registry_test"))
-            conn.execute(text("CREATE DATABASE registry_test"))
-        admin.dispose()
-        url = make_url(server_url).set(database="registry_test").render_as_string(False)
-        upgrade_to_head(url)
+def server_url() -> Iterator[str]:
+    """The run's PostgreSQL as its superuser (database `postgres`): for creating databases."""
+    with test_postgres() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def role_urls(server_url: str) -> RoleUrls:
+    """A fresh registry_test owned by registry_owner, migrated to head as the owner."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS registry_test WITH (FORCE)"))
+    admin.dispose()
+    password = make_url(server_url).password or None
+    bootstrap(server_url, "registry_test", owner_password=password, app_password=password)
+    urls = derived_urls(server_url, "registry_test")
+    upgrade_to_head(urls.owner)
+    return urls
+
+
+@pytest.fixture(scope="session")
+def database_url(role_urls: RoleUrls) -> str:
+    """The test database as the application role, registry_app: what the app connects as."""
+    return role_urls.app
+
+
+@pytest.fixture(scope="session")
+def owner_url(role_urls: RoleUrls) -> str:
+    """The test database as its owner (migrations, partition upkeep, backups)."""
+    return role_urls.owner
+
+
+@pytest.fixture(scope="session")
+def superuser_url(server_url: str, role_urls: RoleUrls) -> str:
+    """The test database as the server's superuser (tampering, emptying the trail)."""
+    return make_url(server_url).set(database="registry_test").render_as_string(False)
 
 
 @pytest.fixture(scope="session")
@@ -49,18 +75,42 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
+    """The application role's engine, as the API and the CLI connect."""
     engine = make_engine(database_url, pool_size=4)
     yield engine
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def owner_engine(owner_url: str) -> Iterator[Engine]:
+    """The owner's engine: only for tests about the owner's work (DDL, upkeep)."""
+    engine = make_engine(owner_url, pool_size=1)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def superuser_engine(superuser_url: str) -> Iterator[Engine]:
+    """A superuser's engine: only for tests that tamper past the triggers, and for cleaning."""
+    engine = make_engine(superuser_url, pool_size=2)
+    yield engine
+    engine.dispose()
+
+
+DATABASE_FIXTURES = {"engine", "owner_engine", "superuser_engine"}
+
+
 @pytest.fixture(autouse=True)
 def clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Empty every data table before each test that uses the database."""
-    if "engine" not in request.fixturenames:
+    """Empty every data table before each test that uses the database (as a superuser)."""
+    if not DATABASE_FIXTURES & set(request.fixturenames):
         yield
         return
     engine: Engine = request.getfixturevalue("engine")
+    if engine.url.username == APP_ROLE:
+        # the suite's database: its app role may not empty the trail, the superuser may (a
+        # module with a server of its own, as tests/replica, connects as that superuser)
+        engine = request.getfixturevalue("superuser_engine")
     with engine.begin() as conn:
         tables = conn.execute(
             text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
@@ -84,9 +134,10 @@ def pytest_report_header() -> str:
 
 
 @pytest.fixture
-def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Environment for CLI commands: the test database and explicit secrets."""
+def cli_env(database_url: str, owner_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Environment for CLI commands: the test database (app role and owner), explicit secrets."""
     monkeypatch.setenv("REGISTRY_DATABASE_URL", database_url)
+    monkeypatch.setenv("REGISTRY_OWNER_DATABASE_URL", owner_url)
     monkeypatch.setenv("REGISTRY_ENV", "test")
     monkeypatch.setenv("REGISTRY_JWT_SECRET", "test-signing-secret-" + "x" * 32)
     monkeypatch.setenv("REGISTRY_NATIONAL_ID_KEY", "test-national-id-key-" + "y" * 32)

@@ -8,12 +8,13 @@ import json
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from registry.audit.anchors import Anchor
 from registry.audit.models import AuditEvent
 from registry.audit.naming import NAMING_EVENTS, names_person, naming_params
 from registry.csvfile import csv_writer
@@ -104,20 +105,114 @@ def record_event(
     session.flush()
 
 
-def verify_chain(session: Session) -> dict[str, Any]:
-    """Recompute the chain in id order; name the first event whose link is broken."""
-    prev = GENESIS
+#: Problems named in full by one verification (more are counted, not listed).
+MAX_PROBLEMS = 20
+
+
+def _link_problem(row: AuditEvent, prev: bytes, prev_id: int | None) -> str | None:
+    """What is wrong with one event and its link to the one before, if anything."""
+    if chain_hash(bytes(row.prev_hash), _event_fields(row)) != bytes(row.hash):
+        return f"event {row.id} was altered: its hash does not match its content"
+    if bytes(row.prev_hash) == prev:
+        return None
+    if prev_id is None:
+        return (
+            f"chain does not start at genesis: the first event, {row.id}, chains to "
+            f"{bytes(row.prev_hash).hex()[:16]}… (earlier events deleted)"
+        )
+    return (
+        f"gap after event {prev_id}: event {row.id} does not chain to it "
+        f"(events deleted, or event {prev_id} rewritten)"
+    )
+
+
+#: The month partitions of the trail, by their lower bound (none while it is not partitioned).
+_PARTITION_MONTHS = """
+SELECT CAST(date_trunc('month', CAST((regexp_match(pg_get_expr(c.relpartbound, c.oid),
+       'FROM \\(''([^'']+)''\\)'))[1] AS timestamptz) AT TIME ZONE 'UTC') AS date)
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = to_regclass('public.audit_event')
+  AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+"""
+
+
+def _missing_months(session: Session, event_months: set[date]) -> list[str]:
+    """Months the trail's partitions skip (a partition detached or dropped).
+
+    Month partitions are contiguous from the oldest on (migration 0010; upkeep only appends):
+    a month missing between the oldest and the newest, or a month of a stored event at or
+    before the newest that has no partition of its own, was taken away.
+    """
+    parts = set(session.execute(text(_PARTITION_MONTHS)).scalars())
+    if not parts:
+        return []
+    oldest, newest = min(parts), max(parts)
+    missing = {m for m in event_months if m not in parts and m <= newest}
+    month = oldest
+    while month < newest:
+        if month not in parts:
+            missing.add(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return [
+        f"missing month {m:%Y-%m}: audit_event has no partition for it (detached or dropped)"
+        for m in sorted(missing)
+    ]
+
+
+def verify_chain(session: Session, anchors: Sequence[Anchor] = ()) -> dict[str, Any]:
+    """Check the chain from genesis, its months, and that it extends every anchor given.
+
+    Streams the events in id order once (ids come from a sequence, so rolled-back
+    transactions leave id gaps: continuity is by hash link, never by id arithmetic). The first
+    event must chain to the zero hash and each later one to the one before; every event's hash
+    must match its content. `first_broken` is the first event whose check fails and
+    `events_checked` how many passed before it; `problems` names everything found.
+    """
+    pending: dict[int, list[Anchor]] = {}
+    for anchor in anchors:
+        pending.setdefault(anchor.event_id, []).append(anchor)
+    problems: list[str] = []
+    prev, prev_id = GENESIS, None
     checked = 0
+    first_broken: int | None = None
+    months: set[date] = set()
     rows = session.execute(
         select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
     ).scalars()
-    for row in rows:
-        expected = chain_hash(prev, _event_fields(row))
-        if bytes(row.prev_hash) != prev or bytes(row.hash) != expected:
-            return {"ok": False, "first_broken": row.id, "events_checked": checked}
-        prev = bytes(row.hash)
-        checked += 1
-    return {"ok": True, "events_checked": checked, "head": prev.hex()}
+    for seen, row in enumerate(rows, start=1):
+        moment = row.occurred_at.astimezone(UTC)
+        months.add(date(moment.year, moment.month, 1))
+        problem = _link_problem(row, prev, prev_id)
+        if problem is not None:
+            first_broken = first_broken or row.id
+            problems.append(problem)
+        elif first_broken is None:
+            checked += 1
+        for anchor in pending.pop(row.id, ()):
+            if anchor.hash != bytes(row.hash).hex():
+                problems.append(
+                    f"anchor not extended: anchored event {row.id} has a different hash"
+                )
+            elif anchor.count != seen:
+                problems.append(
+                    f"anchor not extended: {seen} events up to event {row.id}, "
+                    f"{anchor.count} when it was anchored"
+                )
+        prev, prev_id = bytes(row.hash), row.id
+    for event_id in sorted(pending):
+        problems.append(f"anchor not extended: anchored event {event_id} is missing")
+    problems.extend(_missing_months(session, months))
+    outcome: dict[str, Any] = {"ok": not problems, "events_checked": checked}
+    if first_broken is not None:
+        outcome["first_broken"] = first_broken
+    else:
+        outcome.update(head=prev.hex(), head_id=prev_id)
+    if anchors:
+        outcome["anchors_checked"] = len(anchors)
+    if len(problems) > MAX_PROBLEMS:
+        problems = [*problems[:MAX_PROBLEMS], f"… and {len(problems) - MAX_PROBLEMS} more"]
+    outcome["problems"] = problems
+    return outcome
 
 
 def list_events(

@@ -82,6 +82,7 @@ def test_rectification_keeps_the_old_value_and_is_audited(
     client: TestClient,
     setup: Setup,  # noqa: F811
     engine: Engine,
+    owner_engine: Engine,
 ) -> None:
     person = _person(client, setup)
     path = f"/api/v1/persons/{person}/rectify"
@@ -111,8 +112,11 @@ def test_rectification_keeps_the_old_value_and_is_audited(
     assert event.person_ids == [person]
     assert event.detail == {"fields": ["birth_date", "mother_name"]}
     assert "Karen" not in str(event.detail) and "SEL85:SEL85-1" in event.record_ids
-    # the kept versions are append-only
-    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+    # the kept versions are append-only: the app role may not update them, the owner's
+    # trigger refuses it too
+    with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as conn:
+        conn.execute(text("UPDATE person_rectification SET old_value = 'x'"))
+    with pytest.raises(DBAPIError, match="append-only"), owner_engine.begin() as conn:
         conn.execute(text("UPDATE person_rectification SET old_value = 'x'"))
     # refused: unknown or scope fields, no change, bad values, no reason, extra keys
     for bad in (

@@ -60,7 +60,7 @@ def test_only_auditors_read_the_trail(client: TestClient, setup: Setup) -> None:
 
 
 def test_update_delete_truncate_are_refused(
-    client: TestClient, setup: Setup, engine: Engine
+    client: TestClient, setup: Setup, engine: Engine, owner_engine: Engine
 ) -> None:
     _push_and_read(client, setup)
     for statement in (
@@ -68,18 +68,21 @@ def test_update_delete_truncate_are_refused(
         "DELETE FROM audit_event",
         "TRUNCATE audit_event",
     ):
-        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        # the app role holds no such privilege; the triggers refuse even the tables' owner
+        with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as conn:
+            conn.execute(text(statement))
+        with pytest.raises(DBAPIError, match="append-only"), owner_engine.begin() as conn:
             conn.execute(text(statement))
 
 
 def test_verify_names_the_first_altered_event(
-    client: TestClient, setup: Setup, engine: Engine, auditor: str
+    client: TestClient, setup: Setup, superuser_engine: Engine, auditor: str
 ) -> None:
     _push_and_read(client, setup)
     _push_and_read(client, setup)
     ok = client.get("/api/v1/audit/verify", headers=bearer(auditor)).json()
     assert ok["ok"] is True and ok["events_checked"] >= 4
-    with engine.begin() as conn:
+    with superuser_engine.begin() as conn:
         second = conn.execute(text("SELECT id FROM audit_event ORDER BY id OFFSET 1 LIMIT 1"))
         target = second.scalar_one()
         # a superuser can bypass the triggers; the chain still gives it away
@@ -88,7 +91,12 @@ def test_verify_names_the_first_altered_event(
             text("UPDATE audit_event SET purpose = 'tampered' WHERE id = :i"), {"i": target}
         )
     broken = client.get("/api/v1/audit/verify", headers=bearer(auditor)).json()
-    assert broken == {"ok": False, "first_broken": target, "events_checked": 1}
+    assert broken == {
+        "ok": False,
+        "first_broken": target,
+        "events_checked": 1,
+        "problems": [f"event {target} was altered: its hash does not match its content"],
+    }
 
 
 def test_cli_verify_and_anchor(
@@ -96,6 +104,7 @@ def test_cli_verify_and_anchor(
     client: TestClient,
     setup: Setup,
     engine: Engine,
+    superuser_engine: Engine,
 ) -> None:
     _push_and_read(client, setup)
     with engine.connect() as conn:
@@ -104,7 +113,7 @@ def test_cli_verify_and_anchor(
     assert verified.exit_code == 0 and f"audit chain ok: {count} events" in verified.output
     anchor = CliRunner().invoke(app, ["audit", "anchor"])
     assert anchor.exit_code == 0 and len(anchor.output.split()[0]) == 64
-    with engine.begin() as conn:
+    with superuser_engine.begin() as conn:
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text("DELETE FROM audit_event WHERE id = (SELECT min(id) FROM audit_event)"))
     assert CliRunner().invoke(app, ["audit", "verify"]).exit_code == 1

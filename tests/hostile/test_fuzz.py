@@ -59,10 +59,11 @@ def _empty(engine: Engine) -> None:
 
 
 @pytest.fixture(scope="module")
-def fuzzed(database_url: str, settings: Settings) -> Iterator[Fuzzed]:
+def fuzzed(database_url: str, superuser_url: str, settings: Settings) -> Iterator[Fuzzed]:
     """One registry for the whole module (its own engine: data persists across operations)."""
     engine = make_engine(database_url, pool_size=4)
-    _empty(engine)
+    cleaner = make_engine(superuser_url, pool_size=1)  # emptying the trail takes a superuser
+    _empty(cleaner)
     make_programme(engine, "SEL85", ["1.12.0.1", "1.12.0.2"])
     make_user(engine, "everyone", ALL_ROLES, ["*"])
     app = create_app(engine, settings)
@@ -72,7 +73,8 @@ def fuzzed(database_url: str, settings: Settings) -> Iterator[Fuzzed]:
             feed_token=client_token(client, *make_client(engine, "SEL85")),
             user_token=user_token(client, "everyone"),
         )
-    _empty(engine)
+    _empty(cleaner)
+    cleaner.dispose()
     engine.dispose()
 
 

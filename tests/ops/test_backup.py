@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from api.app import create_app
 from registry.cli import app as cli
 from registry.db import get_engine, make_engine
+from registry.roles import bootstrap, derived_urls
 from registry.settings import Settings, get_settings
 from tests.factories import (
     bearer,
@@ -48,7 +48,7 @@ def test_backup_then_restore_into_a_new_database(
     engine: Engine,
     settings: Settings,
     cli_env: None,
-    database_url: str,
+    server_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -73,15 +73,15 @@ def test_backup_then_restore_into_a_new_database(
     assert done.exit_code == 0, done.output
     assert dump.stat().st_size > 1000
 
-    restored_url = make_url(database_url).set(database="registry_restored")
-    admin = create_engine(
-        make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text("DROP DATABASE IF EXISTS registry_restored"))
-        conn.execute(text("CREATE DATABASE registry_restored"))
+    # a new empty database, owned by registry_owner, which restores; the app role reads it
+    bootstrap(server_url, "registry_restored")
+    restored_urls = derived_urls(server_url, "registry_restored")
     get_engine().dispose()
-    monkeypatch.setenv("REGISTRY_DATABASE_URL", restored_url.render_as_string(False))
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", restored_urls.app)
+    monkeypatch.setenv("REGISTRY_OWNER_DATABASE_URL", restored_urls.owner)
     get_settings.cache_clear()
     get_engine.cache_clear()
     try:
@@ -90,10 +90,10 @@ def test_backup_then_restore_into_a_new_database(
         verified = runner.invoke(cli, ["audit", "verify"])
         assert verified.exit_code == 0, verified.output
         assert "audit chain ok" in verified.output
-        restored = make_engine(restored_url.render_as_string(False), pool_size=1)
+        restored = make_engine(restored_urls.app, pool_size=1)
         after = _answers(restored, settings, person_id)
         assert after == before
-        # the append-only guard came back with the data
+        # the app role's grants came back with the data: it may not delete the trail
         with restored.connect() as conn, pytest.raises(DBAPIError):
             conn.execute(text("DELETE FROM audit_event"))
         restored.dispose()

@@ -11,26 +11,24 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from registry.db import make_engine
 from registry.migrate import upgrade_to_head
+from registry.roles import bootstrap, derived_urls
 from tests.factories import make_client, make_programme, record
 from tests.faults.server import Server
 
 
 @pytest.fixture
-def fresh_url(database_url: str) -> Iterator[str]:
-    """A database of its own on the run's server, for a server process to use."""
-    admin = create_engine(
-        make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
+def fresh_url(server_url: str) -> Iterator[str]:
+    """A database of its own on the run's server, for a server process to use (as the app)."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text("DROP DATABASE IF EXISTS registry_shutdown WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE registry_shutdown"))
-    url = make_url(database_url).set(database="registry_shutdown").render_as_string(False)
-    upgrade_to_head(url)
-    yield url
+    bootstrap(server_url, "registry_shutdown")
+    urls = derived_urls(server_url, "registry_shutdown")
+    upgrade_to_head(urls.owner)
+    yield urls.app
     with admin.connect() as conn:
         conn.execute(text("DROP DATABASE IF EXISTS registry_shutdown WITH (FORCE)"))
     admin.dispose()

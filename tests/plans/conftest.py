@@ -12,11 +12,10 @@ FreshDatabase = Callable[[str], str]
 
 
 @pytest.fixture(scope="session")
-def fresh_database(database_url: str) -> Iterator[FreshDatabase]:
-    """Create empty databases (by name) on the run's server; all dropped at the end."""
-    admin = create_engine(
-        make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
+def fresh_database(server_url: str) -> Iterator[FreshDatabase]:
+    """Create empty databases (by name) on the run's server, as its superuser (who migrates
+    and queries them: these tests are about the schema); all dropped at the end."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     created: list[str] = []
 
     def create(name: str) -> str:
@@ -24,7 +23,7 @@ def fresh_database(database_url: str) -> Iterator[FreshDatabase]:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             conn.execute(text(f"CREATE DATABASE {name}"))
         created.append(name)
-        return make_url(database_url).set(database=name).render_as_string(False)
+        return make_url(server_url).set(database=name).render_as_string(False)
 
     yield create
     with admin.connect() as conn:
