@@ -201,7 +201,7 @@ def users_create(
 def _verified(anchors: Path | None) -> dict[str, Any]:
     """The chain's verification, against the signed anchors of a file when one is given."""
     from registry.audit.anchors import anchor_key, read_anchors
-    from registry.audit.service import verify_chain
+    from registry.audit.manifest import verify_trail
     from registry.db import transaction
 
     kept: list[Any] = []
@@ -211,7 +211,7 @@ def _verified(anchors: Path | None) -> dict[str, Any]:
     elif anchors is not None:
         anchor_key(get_settings())  # a missing key is the first thing to say
     with transaction(_ready_engine()) as session:
-        outcome = verify_chain(session, kept)
+        outcome = verify_trail(session, kept)
     if refused:
         outcome = {**outcome, "ok": False, "problems": [*refused, *outcome["problems"]]}
     return outcome

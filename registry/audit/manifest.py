@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from registry.audit.anchors import Anchor
 from registry.audit.naming import person_key
-from registry.audit.service import AuditContext, record_event
+from registry.audit.service import AuditContext, record_event, verify_chain
 
 #: Up to this many persons an event names them itself; beyond, a manifest does.
 INLINE_LIMIT = 1_000
@@ -136,3 +137,16 @@ def verify_manifests(session: Session) -> dict[str, Any]:
     if orphan is not None:
         return {"manifests_checked": checked, "manifest_broken": int(orphan)}
     return {"manifests_checked": checked}
+
+
+def verify_trail(session: Session, anchors: Sequence[Anchor] = ()) -> dict[str, Any]:
+    """The whole trail: the chain (from genesis, its months, the anchors), then every manifest."""
+    outcome = verify_chain(session, anchors)
+    if not outcome["ok"]:
+        return outcome
+    manifests = verify_manifests(session)
+    if "manifest_broken" not in manifests:
+        return {**outcome, **manifests}
+    broken = manifests["manifest_broken"]
+    problem = f"the manifest of event {broken} does not match what the event recorded"
+    return {**outcome, **manifests, "ok": False, "problems": [*outcome["problems"], problem]}

@@ -8,9 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
 
 from registry.audit.manifest import CHUNK, manifest_digest, record_naming, verify_manifests
 from registry.audit.service import AuditContext, list_events, verify_chain, who_accessed
+from registry.cli import app
 from registry.db import transaction
 from tests.factories import bearer, make_user, user_token
 
@@ -31,9 +33,9 @@ def _export(engine: Engine, persons: list[str], **kwargs: object) -> int:
         return int(conn.execute(text("SELECT max(id) FROM audit_event")).scalar_one())
 
 
-def _tamper(engine: Engine, statement: str, **params: object) -> None:
+def _tamper(superuser_engine: Engine, statement: str, **params: object) -> None:
     """What only a superuser could do: change the trail with the triggers bypassed."""
-    with engine.begin() as conn:
+    with superuser_engine.begin() as conn:
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(statement), params)
 
@@ -97,14 +99,19 @@ def test_who_accessed_and_the_listing_find_a_person_named_in_a_manifest(engine: 
         assert list_events(session, person_id="no such person")["events"] == []
 
 
-def test_manifest_rows_refuse_update_delete_and_truncate(engine: Engine) -> None:
+def test_manifest_rows_refuse_update_delete_and_truncate(
+    engine: Engine, owner_engine: Engine
+) -> None:
     _export(engine, _persons(3))
     for statement in (
         "UPDATE audit_manifest SET person_ids = '{}'",
         "DELETE FROM audit_manifest",
         "TRUNCATE audit_manifest",
     ):
-        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        # the application role holds no such privilege; the owner meets the trigger
+        with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as conn:
+            conn.execute(text(statement))
+        with pytest.raises(DBAPIError, match="append-only"), owner_engine.begin() as conn:
             conn.execute(text(statement))
 
 
@@ -123,7 +130,11 @@ def test_manifest_rows_refuse_update_delete_and_truncate(engine: Engine) -> None
     ids=["swapped", "dropped", "chunk-removed", "orphan"],
 )
 def test_verify_names_the_event_whose_manifest_was_altered(
-    engine: Engine, client: TestClient, statement: str
+    cli_env: None,
+    engine: Engine,
+    superuser_engine: Engine,
+    client: TestClient,
+    statement: str,
 ) -> None:
     _export(engine, _persons(4))
     target = _export(engine, _persons(CHUNK + 1))
@@ -131,10 +142,13 @@ def test_verify_names_the_event_whose_manifest_was_altered(
     auditor = bearer(user_token(client, "auditor"))
     verified = client.get("/api/v1/audit/verify", headers=auditor).json()
     assert verified["ok"] is True and verified["manifests_checked"] == 2
-    _tamper(engine, statement, i=target, someone=str(uuid.uuid4()))
+    assert CliRunner().invoke(app, ["audit", "verify"]).exit_code == 0
+    _tamper(superuser_engine, statement, i=target, someone=str(uuid.uuid4()))
     broken = client.get("/api/v1/audit/verify", headers=auditor).json()
     expected = target + 1000 if "INSERT" in statement else target
     assert broken["ok"] is False and broken["manifest_broken"] == expected
+    said = CliRunner().invoke(app, ["audit", "verify"])
+    assert said.exit_code == 1 and f"the manifest of event {expected} does not" in said.output
     # the chain itself is intact: only the manifest check could have caught this
     with transaction(engine) as session:
         assert verify_chain(session)["ok"] is True
