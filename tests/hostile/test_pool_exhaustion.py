@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
 from api.app import create_app
+from api.limits import HeavyReadLimiter, is_heavy
 from registry.settings import Settings
 from tests.factories import (
     PASSWORD,
@@ -198,3 +199,38 @@ def test_a_runaway_heavy_read_is_cancelled_and_frees_its_connection(
         assert response.status_code == 503, response.text
         assert "took longer" in response.json()["detail"] and response.headers["retry-after"]
         assert client.get(DUPLICATES, headers=reader).status_code == 200
+
+
+def test_the_share_per_principal_and_the_ceiling_per_process() -> None:
+    """The third read of one caller is theirs to wait for (429); a full process says 503."""
+    limiter = HeavyReadLimiter(per_principal=2, overall=3)
+    assert limiter.admit("user:1") is None and limiter.admit("user:1") is None
+    own = limiter.admit("user:1")
+    assert own is not None and own.status == 429 and own.retry_after >= 1
+    assert limiter.admit("user:2") is None
+    busy = limiter.admit("user:3")
+    assert busy is not None and busy.status == 503
+    limiter.release("user:1", 4.0)
+    assert limiter.admit("user:3") is None
+    assert limiter.in_flight == 3
+
+
+def test_which_requests_are_heavy_reads() -> None:
+    heavy = [
+        ("GET", "/api/v1/overview/duplicates"),
+        ("POST", "/api/v1/overview/reconciliation"),
+        ("GET", "/api/v1/audit/events"),
+        ("GET", "/api/v1/audit/verify"),
+        ("GET", "/api/v1/links/export"),
+        ("GET", "/api/v1/programmes/SEL85/quality"),
+        ("GET", "/dashboard/duplicates"),
+    ]
+    light = [
+        ("POST", "/api/v1/programmes/SEL85/batches"),
+        ("GET", "/api/v1/persons/0190c8a0-0000-7000-8000-000000000000"),
+        ("POST", "/api/v1/auth/token"),
+        ("GET", "/api/v1/audit/persons/x/accesses"),
+        ("GET", "/dashboard"),
+    ]
+    assert all(is_heavy(method, path) for method, path in heavy)
+    assert not any(is_heavy(method, path) for method, path in light)
