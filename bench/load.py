@@ -6,11 +6,11 @@ and checks the goals: zero errors, p99 of person reads <= 5 x their p50.
     .venv/bin/python bench/load.py --clients 16 --seconds 30
 
 With --heavy-readers it measures the pool-exhaustion attack instead: --feed-clients push
-batches alone for --seconds (the idle baseline), then for --seconds more beside that many
-heavy overview readers (mostly /overview/duplicates, all signed in as one oversight user
-unless --heavy-principals says otherwise; every programme pair is marked exclusive, so the
-duplicates query has findings to list). Goals: no 5xx other than 503, no failed feed push, and
-the feeds' p95 under attack within 2x their idle p95, both measured in the same run.
+batches alone for --seconds (the idle baseline: half before the attack, half after), and for
+--seconds beside that many heavy overview readers (mostly /overview/duplicates, all signed in
+as one oversight user unless --heavy-principals says otherwise; every programme pair is marked
+exclusive, so the duplicates query has findings to list). Goals: no 5xx other than 503, no
+failed feed push, and the feeds' p95 under attack within 2x their idle p95 of the same run.
 
     .venv/bin/python bench/load.py --heavy-readers 60 --feed-clients 4 --seconds 30
 
@@ -224,7 +224,7 @@ class Attack:
 
 
 def _run_attack(args: argparse.Namespace, attack: Attack, seconds: float) -> None:
-    """Idle baseline (feeds alone), then the same feeds beside the heavy readers."""
+    """Feeds alone (idle), the same feeds beside the heavy readers, feeds alone again."""
 
     def feeder(phase: str, stop: float) -> None:
         with httpx.Client(timeout=120) as http:
@@ -238,8 +238,13 @@ def _run_attack(args: argparse.Namespace, attack: Attack, seconds: float) -> Non
             while time.monotonic() < stop:
                 attack.read(http, rng, token, not args.ignore_retry_after)
 
-    for phase, readers in (("idle", 0), ("attack", args.heavy_readers)):
-        stop = time.monotonic() + seconds
+    # the idle baseline is split around the attack, so growth and drift weigh on both alike
+    for phase, readers, share in (
+        ("idle", 0, 0.5),
+        ("attack", args.heavy_readers, 1.0),
+        ("idle", 0, 0.5),
+    ):
+        stop = time.monotonic() + seconds * share
         threads = [
             threading.Thread(target=feeder, args=(phase, stop)) for _ in range(args.feed_clients)
         ]
@@ -254,7 +259,8 @@ def _report_attack(args: argparse.Namespace, attack: Attack, seconds: float) -> 
     """The figures of the attack run, beside its idle baseline, and the goals."""
     print(
         f"\n{args.feed_clients} feed clients, {args.heavy_readers} heavy readers as "
-        f"{args.heavy_principals} principal(s), {seconds:.0f}s per phase, {args.workers} "
+        f"{args.heavy_principals} principal(s), {seconds:.0f}s idle (half before, half after) "
+        f"and {seconds:.0f}s under attack, {args.workers} "
         f"worker(s), pool {args.pool_size} (+{args.pool_size} overflow) per worker"
     )
     print(
