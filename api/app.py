@@ -9,6 +9,7 @@ from api.authz import install_refusal_audit
 from api.client_address import ClientAddressMiddleware
 from api.docs import install_docs
 from api.errors import install_error_handlers
+from api.limits import install_heavy_read_limits
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware, guard_request
 from api.routers import (
     admin,
@@ -47,6 +48,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
     install_refusal_audit(app)
+    install_heavy_read_limits(app, settings)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, max_url_bytes=settings.max_url_bytes)
     app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies)

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.security_headers import DEFAULT_HEADERS
@@ -27,8 +28,14 @@ _HTTP_KINDS = {
     414: "URITooLong",
     415: "UnsupportedMediaType",
     422: "ValidationError",
+    429: "TooManyRequests",
     503: "ServiceUnavailable",
 }
+
+#: SQLSTATE query_canceled: a statement ran past its statement_timeout (heavy reads have one).
+_QUERY_CANCELED = "57014"
+#: Seconds a caller is told to wait when no database connection was free.
+BUSY_RETRY_AFTER = 2
 
 
 def error_body(
@@ -140,11 +147,31 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         kind = _HTTP_KINDS.get(exc.status_code, "Error")
-        return JSONResponse(error_body(kind, str(exc.detail)), exc.status_code)
+        return JSONResponse(error_body(kind, str(exc.detail)), exc.status_code, exc.headers)
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
+        # every pooled connection stayed busy for REGISTRY_DB_POOL_TIMEOUT_SECONDS: saturation
+        logger.warning("no database connection free in time: %s", type(exc).__name__)
+        return JSONResponse(
+            error_body("ServiceUnavailable", "the registry is busy; retry later"),
+            503,
+            headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+        )
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     async def database_down(_: Request, exc: DBAPIError) -> JSONResponse:
+        if getattr(exc.orig, "pgcode", None) == _QUERY_CANCELED:
+            logger.warning("statement cancelled: it ran past its statement_timeout")
+            return JSONResponse(
+                error_body(
+                    "ServiceUnavailable",
+                    "the query took longer than the registry allows; narrow it or retry later",
+                ),
+                503,
+                headers={"Retry-After": "30"},
+            )
         logger.error("database unavailable: %s", type(exc.orig).__name__)
         return JSONResponse(
             error_body("ServiceUnavailable", "the database is not reachable; retry later"),

@@ -65,13 +65,19 @@ def embedded_role_urls(data_dir: Path) -> RoleUrls:
 
 
 def make_engine(
-    url: str, *, pool_size: int = 8, connect_timeout: int = 5, application_name: str | None = None
+    url: str,
+    *,
+    pool_size: int = 8,
+    connect_timeout: int = 5,
+    application_name: str | None = None,
+    pool_timeout: float = 30.0,
 ) -> Engine:
     """Create an engine with pre-ping so lost connections are replaced.
 
     SQL parameters are hidden from error messages (they reach logs and hold personal data);
     a connection attempt gives up after ``connect_timeout`` seconds, so a request answers 503
-    promptly while the database is away.
+    promptly while the database is away; waiting for a pooled connection, after
+    ``pool_timeout`` seconds (also a 503).
     """
     connect_args: dict[str, object] = {"connect_timeout": connect_timeout}
     if application_name:
@@ -80,6 +86,7 @@ def make_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
         hide_parameters=True,
         connect_args=connect_args,
@@ -95,6 +102,7 @@ def get_engine() -> Engine:
         resolve_database_url(settings),
         pool_size=settings.db_pool_size,
         connect_timeout=settings.db_connect_timeout_seconds,
+        pool_timeout=settings.db_pool_timeout_seconds,
     )
 
 
@@ -348,6 +356,7 @@ def make_read_router(primary: Engine, settings: Settings) -> ReadRouter:
             pool_size=settings.db_pool_size,
             connect_timeout=settings.db_connect_timeout_seconds,
             application_name="registry-read",
+            pool_timeout=settings.db_pool_timeout_seconds,
         )
     return ReadRouter(primary, replica, max_lag_seconds=settings.replica_max_lag_seconds)
 

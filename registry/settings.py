@@ -60,6 +60,18 @@ class Settings(BaseSettings):
     #: Per programme, the per-batch active count is stored at most once in this many seconds.
     active_count_interval_seconds: int = 60
     db_pool_size: int = 8
+    #: A request waits at most this long for a pooled connection, then answers 503.
+    db_pool_timeout_seconds: PositiveFloat = 10.0
+    #: Heavy reads (overview, audit listing and verify, links export, quality reports, the
+    #: dashboard's overview pages): at most this many at once per principal (more: 429) ...
+    heavy_reads_per_principal: PositiveInt = 2
+    #: ... and at most this many at once per process, never more than `db_pool_size` (half the
+    #: connections: the pool overflows to twice its size), so feeds, sign-ins and person reads
+    #: always find a connection (more: 503 with Retry-After).
+    heavy_reads_max: PositiveInt = 4
+    #: A heavy read's statements are cancelled after this many seconds (503), so a runaway
+    #: query cannot hold its connection for ever.
+    heavy_read_timeout_seconds: PositiveInt = 60
     log_level: str = "INFO"
     #: Disclosure control (issue 4): overview counts below k are suppressed for analysts.
     suppression_k: PositiveInt = 5

@@ -20,35 +20,53 @@ from registry.overview.service import (
 )
 from registry.programmes.service import get_programme
 
+#: One pass over the active episodes, grouped, never joined to itself: only a person with two
+#: or more active episodes can be a finding (a window count keeps the rest out of the groups);
+#: `held` is one row per (person, programme); exclusive pairs are matched against each person's
+#: programme array (pairs x persons in several programmes, both small); the enrolments shown are
+#: aggregated in the same pass ({grants}, NULL when nothing is listed); the caller's regions are
+#: checked once for the set of persons found (a semi-join), not per finding. An earlier form
+#: joined the memberships to themselves per pair and re-read every episode (and, for a
+#: regional caller, every person) per finding: 16 s on the demo registry with its programmes
+#: marked exclusive.
 _FINDINGS = """
-WITH a AS ({active}),
-doubles AS (
-    SELECT 'double' AS kind, a.programme AS a, NULL AS b, a.pid,
-           count(DISTINCT a.benefit_code) < count(DISTINCT a.source_id) AS same_code
-    FROM a WHERE CAST(:programme AS text) IS NULL OR a.programme = :programme
-    GROUP BY a.programme, a.pid HAVING count(DISTINCT a.source_id) >= 2
+WITH held AS (
+    SELECT w.pid, w.programme,
+           count(DISTINCT w.source_id) AS sources,
+           count(DISTINCT w.benefit_code) AS codes,
+           {grants} AS grants
+    FROM (SELECT a.*, count(*) OVER (PARTITION BY a.pid) AS episodes FROM ({active}) a) w
+    WHERE w.episodes >= 2
+    GROUP BY w.pid, w.programme
+), several AS (
+    SELECT pid, array_agg(programme) AS programmes, jsonb_object_agg(programme, grants) AS grants
+    FROM held GROUP BY pid HAVING count(*) >= 2
 ), pairs AS (
     SELECT least(x.code, y.code) AS a, greatest(x.code, y.code) AS b
     FROM programme_exclusion e
     JOIN programme x ON x.id = e.programme_id JOIN programme y ON y.id = e.other_id
-), memberships AS (SELECT DISTINCT pid, programme FROM a), exclusive AS (
-    SELECT 'exclusive' AS kind, p.a, p.b, m1.pid, false AS same_code
-    FROM pairs p
-    JOIN memberships m1 ON m1.programme = p.a
-    JOIN memberships m2 ON m2.programme = p.b AND m2.pid = m1.pid
+), found AS (
+    SELECT 'double' AS kind, h.programme AS a, NULL AS b, h.pid,
+           h.codes < h.sources AS same_code, h.grants
+    FROM held h
+    WHERE h.sources >= 2 AND (CAST(:programme AS text) IS NULL OR h.programme = :programme)
+    UNION ALL
+    SELECT 'exclusive', p.a, p.b, s.pid, false, (s.grants -> p.a) || (s.grants -> p.b)
+    FROM pairs p JOIN several s ON p.a = ANY(s.programmes) AND p.b = ANY(s.programmes)
     WHERE CAST(:programme AS text) IS NULL OR :programme IN (p.a, p.b)
-), found AS (SELECT * FROM doubles UNION ALL SELECT * FROM exclusive)
-SELECT f.kind, f.a, f.b, f.pid, f.same_code, {listed} AS listed,
-       CASE WHEN {listed} THEN (
-           SELECT jsonb_agg(jsonb_build_object(
-               'programme', g.programme, 'source_id', g.source_id,
-               'benefit_code', g.benefit_code, 'start_date', g.start_date,
-               'end_date', g.end_date, 'region', g.region)
-               ORDER BY g.programme, g.source_id)
-           FROM a g WHERE g.pid = f.pid AND g.programme IN (f.a, f.b)) END AS grants
-FROM found f
-ORDER BY f.kind, f.a, f.b, f.pid
+), listed AS MATERIALIZED (
+    SELECT DISTINCT f.pid FROM found f WHERE {listed}
+), shown AS (SELECT f.*, f.pid IN (SELECT pid FROM listed) AS listed FROM found f)
+SELECT kind, a, b, pid, same_code, listed, CASE WHEN listed THEN grants END AS grants
+FROM shown
+ORDER BY kind, a, b, pid
 """
+
+#: The enrolments of one (person, programme), in the order they are shown.
+_GRANTS = """jsonb_agg(jsonb_build_object(
+    'programme', w.programme, 'source_id', w.source_id, 'benefit_code', w.benefit_code,
+    'start_date', w.start_date, 'end_date', w.end_date, 'region', w.region)
+    ORDER BY w.source_id)"""
 
 
 def duplicates(
@@ -68,7 +86,11 @@ def duplicates(
     may_list = principal.has_any("oversight") and not suppressed_answer
     condition, params = _system_time(recorded_at)
     scope, scope_params = scope_sql(principal, "f.pid") if may_list else ("false", {})
-    sql = _FINDINGS.format(active=ACTIVE_EPISODES.format(system_time=condition), listed=scope)
+    sql = _FINDINGS.format(
+        active=ACTIVE_EPISODES.format(system_time=condition),
+        listed=scope,
+        grants=_GRANTS if may_list else "CAST(NULL AS jsonb)",
+    )
     found = session.execute(
         text(sql), {"as_of": as_of, "programme": programme, **params, **scope_params}
     ).all()
