@@ -20,6 +20,7 @@ from registry.matching.identity import (
     refuse_joining_identifiers,
     refuse_split_identifiers,
 )
+from registry.matching.locks import lock_identities
 from registry.matching.review_scope import ITEM_JOINS, VISIBLE_ITEM
 from registry.persons.golden import PERSON_FIELDS
 from registry.persons.scope import person_in_scope, scope_params, visible_person
@@ -131,6 +132,7 @@ def decide_review(
     principal.require(STEWARD)
     if decision not in DECISIONS:
         raise InvalidInput("decision must be 'match' or 'non_match'")
+    lock_identities(session)
     item = (
         session.execute(text(_ITEM_TO_DECIDE), {"id": review_id, **scope_params(principal)})
         .mappings()
@@ -209,6 +211,7 @@ def merge_persons(
 ) -> dict[str, Any]:
     """Merge `other` into `person`: records, episodes and IDs move; `other` points here."""
     principal.require(STEWARD)
+    lock_identities(session)
     survivor = person_in_scope(session, principal, person_id)
     other = person_in_scope(session, principal, other_id)
     if survivor == other:
@@ -258,6 +261,7 @@ def split_person(
 ) -> dict[str, Any]:
     """Move some of a person's records to a new person; the pair is remembered as a non-match."""
     principal.require(STEWARD)
+    lock_identities(session)
     person = person_in_scope(session, principal, person_id)
     _lock_persons(session, [person])
     held = _record_ids_of(session, person, with_keys=True)
