@@ -358,14 +358,16 @@ def _assign_greedily(
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     ends = np.r_[starts[1:], len(rows)]
     members_person = snapshot.person[rows].tolist()
-    conflicts = 0
+    # ID-conflict groups stay where they are: their persons are taken before any other group
+    # picks one (a group picking first would join its ID to the one the conflict keeps)
+    in_conflict = [k for k, start in enumerate(starts.tolist()) if int(group[start]) in conflicted]
     claimed: set[int] = set()
+    for k in in_conflict:
+        claimed.update(members_person[int(starts[k]) : int(ends[k])])
     for k in np.argsort(starts - ends, kind="stable").tolist():  # largest group first
         start, end = int(starts[k]), int(ends[k])
         members = members_person[start:end]
         if int(group[start]) in conflicted:
-            conflicts += 1
-            claimed.update(members)
             continue
         ranked = Counter(members).most_common()
         person = next((p for p, _ in ranked if p not in claimed), None)
@@ -374,7 +376,7 @@ def _assign_greedily(
             persons.append(str(new_person_id()))
         claimed.add(person)
         target[rows[start:end]] = person
-    return conflicts
+    return len(in_conflict)
 
 
 def _moves(

@@ -24,10 +24,9 @@ LEFT JOIN source_record c ON c.id = m.candidate_record_id
 
 
 def _live_in_scope(person: str) -> str:
-    return (
-        f"EXISTS (SELECT 1 FROM person scope_p WHERE scope_p.id = {person} "
-        f"AND scope_p.status = 'active') AND {in_scope_sql(person)}"
-    )
+    """The person is live and in scope: index probes per item (see in_scope_sql)."""
+    live = f"(SELECT scope_p.status FROM person scope_p WHERE scope_p.id = {person}) = 'active'"
+    return f"{live} AND {in_scope_sql(person)}"
 
 
 #: SQL condition over ITEM_JOINS: every person the item shows is within the caller's scope.

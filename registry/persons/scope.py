@@ -27,10 +27,14 @@ def scope_params(principal: Principal) -> dict[str, Any]:
 
 
 def in_scope_sql(person: str) -> str:
-    """SQL condition: the person (an SQL expression for its id) has a record in the regions."""
+    """SQL condition: the person (an SQL expression for its id) has a record in the regions.
+
+    A scalar subquery, not EXISTS: the planner runs it as one index probe per person, where
+    it turns an EXISTS over many rows (the review queue) into a hash of the whole table.
+    """
     return (
-        f"(:all OR EXISTS (SELECT 1 FROM source_record scope_r WHERE scope_r.person_id = {person} "
-        "AND scope_r.region = ANY(:regions)))"
+        f"(:all OR (SELECT true FROM source_record scope_r WHERE scope_r.person_id = {person} "
+        "AND scope_r.region = ANY(:regions) LIMIT 1) IS NOT NULL)"
     )
 
 
