@@ -241,7 +241,7 @@ def main() -> None:
     started = time.perf_counter()
     with transaction(engine) as session:
         trained = train_and_store(session, actor="bench")
-        plan = plan_relink(session, trained.model)
+        plan = plan_relink(session, trained.model, hold_identities=True)
         apply_relink(session, plan, actor="bench", model_id=trained.model_id)
     print(
         f"phase 2: registry linkage train ({trained.method}, {trained.id_pairs} ID pairs) + "

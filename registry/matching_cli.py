@@ -84,6 +84,7 @@ def relink(
             pair_block=settings.linkage_pair_block,
             single_block=settings.linkage_single_block,
             progress=progress,
+            hold_identities=apply,
         )
         for bar in bars.values():
             bar.close()

@@ -1,8 +1,8 @@
-"""Two small read-only lookups the dashboard needs and no registry service offers yet.
+"""Two small read-only lookups the dashboard needs: last feed batches, the review queue's size.
 
-Both are plain ORM selects over registry models (the import still flows api -> registry):
-a programme's last feed batches, and the review queue's size and age. Candidates to move into
-registry/ingest and registry/matching services when those files are next touched.
+The last batches are a plain ORM select over registry models (the import still flows
+api -> registry), a candidate to move into registry/ingest when that file is next touched;
+the review queue's size comes from registry.matching.review_scope, the steward list's rule.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
-from registry.ingest.models import FeedBatch, SourceRecord
-from registry.matching.models import MatchCandidate
+from registry.ingest.models import FeedBatch
+from registry.matching.review_scope import pending_by_reason
 from registry.programmes.models import Programme
 
 
@@ -46,22 +46,10 @@ def review_queue(
 ) -> dict[str, Any]:
     """Pending review items: how many, by reason, and the oldest one's age.
 
-    Oversight sees the whole queue as a count (an aggregate, like coverage); a steward sees
-    the items of their regions, with the region rule of the steward's review list.
+    Oversight sees the whole queue as a count (an aggregate, like coverage); a steward counts
+    the items the steward's review list shows (registry.matching.review_scope's rule).
     """
-    record, candidate = aliased(SourceRecord), aliased(SourceRecord)
-    query = (
-        select(MatchCandidate.reason, func.count(), func.min(MatchCandidate.created_at))
-        .join(record, record.id == MatchCandidate.source_record_id)
-        .outerjoin(candidate, candidate.id == MatchCandidate.candidate_record_id)
-        .where(MatchCandidate.status == "pending")
-        .group_by(MatchCandidate.reason)
-        .order_by(MatchCandidate.reason)
-    )
-    if not principal.has_any("oversight") and not principal.all_regions:
-        regions = sorted(principal.regions)
-        query = query.where(or_(record.region.in_(regions), candidate.region.in_(regions)))
-    rows = session.execute(query).all()
+    rows = pending_by_reason(session, principal, whole_queue=principal.has_any("oversight"))
     oldest = min((r[2] for r in rows), default=None)
     now = now or datetime.now(UTC)
     return {

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SessionDep
 from registry.audit.service import record_event, record_identity_decision
+from registry.persons.scope import person_in_scope
 from registry.subject.service import rectify, subject_access
 
 router = APIRouter(prefix="/api/v1/persons", tags=["data-subject rights"])
@@ -52,6 +53,7 @@ def post_rectify(
     audit: AuditDep,
 ) -> dict[str, Any]:
     """Correct golden-record fields as a steward; audited, and every old value kept."""
+    person_in_scope(session, principal, person_id)  # a live person in scope: else 404
     done = rectify(session, principal, person_id, body.fields, body.reason, audit.request_id)
     record_identity_decision(
         session,

@@ -7,6 +7,7 @@ The stage tables are created once per database connection and emptied at every c
 batch's whole resolution.
 """
 
+from registry.matching.locks import LOCK_IDENTITIES_SHARED
 from registry.persons.golden import refresh_sql
 
 CREATE_STAGE = """
@@ -296,8 +297,17 @@ WHERE s.record_id IS NOT NULL
 ON CONFLICT DO NOTHING
 """
 
-#: Lock the programme, then stage the batch (tables once per connection) and its keys.
-STAGING = (LOCK_PROGRAMME, CREATE_STAGE, CREATE_SIDE_STAGES, FILL_STAGE, FILL_KEYS, ANALYZE_STAGES)
+#: Lock the programme and (shared) the identities, then stage the batch (tables once per
+#: connection) and its keys.
+STAGING = (
+    LOCK_PROGRAMME,
+    LOCK_IDENTITIES_SHARED,
+    CREATE_STAGE,
+    CREATE_SIDE_STAGES,
+    FILL_STAGE,
+    FILL_KEYS,
+    ANALYZE_STAGES,
+)
 
 #: Before matching: classify, and link what a known national ID resolves.
 BEFORE_MATCHING = (MATCH_EXISTING, CLASSIFY, LINK_BY_NATIONAL_ID, KEEP_LINK)

@@ -38,6 +38,25 @@ def refuse_split_identifiers(session: Session, record_ids: list[int], person_id:
         )
 
 
+def refuse_joining_identifiers(
+    session: Session, record_ids: list[int], person_id: uuid.UUID
+) -> None:
+    """Refuse to bring a national ID to a person who holds another one (as merge refuses)."""
+    other = session.execute(
+        text(
+            "SELECT 1 FROM source_record moved JOIN person_identifier held "
+            "ON held.person_id = :person AND held.digest <> moved.national_id_digest "
+            "WHERE moved.id = ANY(:ids) LIMIT 1"
+        ),
+        {"ids": record_ids, "person": person_id},
+    ).first()
+    if other is not None:
+        raise Conflict(
+            "the record carries a national ID and the person holds another; "
+            "matching them would join two IDs"
+        )
+
+
 def move_records(
     session: Session, record_ids: list[int], to_person: uuid.UUID, *, method: str = "manual"
 ) -> list[uuid.UUID]:

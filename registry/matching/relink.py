@@ -18,6 +18,7 @@ from linkage.columnar import CodedRecords, CodedScorer
 from linkage.model import FSModel
 from linkage.pairing import PAIR_BLOCK, SINGLE_BLOCK, candidate_pairs, distinct
 from linkage.pipeline import score_pairs
+from registry.matching.locks import lock_identities
 from registry.matching.relink_data import (
     RegistrySnapshot,
     read_refusals,
@@ -77,6 +78,7 @@ class RelinkPlan:
     moves: pd.DataFrame  # record_id, from_person, to_person, new_person, score
     reviews: ReviewPairs | None = None
     conflicts: int = 0
+    holds_identities: bool = False  # read under the identity lock, so it may be applied
 
     def summary(self) -> dict[str, int]:
         """Counts for the operator before anything is applied."""
@@ -116,6 +118,7 @@ def plan_relink(
     single_block: int = SINGLE_BLOCK,
     chunk: int = SCORE_CHUNK,
     progress: Progress | None = None,
+    hold_identities: bool = False,
 ) -> RelinkPlan:
     """Score the candidate pairs of live records and re-cluster them; nothing is written.
 
@@ -123,7 +126,13 @@ def plan_relink(
     one-key blocks of at most `single_block`, `per_record` per record); they are scored a
     chunk at a time, keeping only those that could link. Two records that both carry a
     national ID are not compared: their IDs decide (one ID is one person, two never merge).
+
+    hold_identities: take the identity lock (registry.matching.locks) before the snapshot
+    and keep it to the commit, so that ingest and stewards change nothing the plan read
+    until it is applied; required to apply the plan.
     """
+    if hold_identities:
+        lock_identities(session)
     report = progress or _silent
     report("reading", 0, 2)
     snapshot, keys = read_snapshot(session)
@@ -145,7 +154,7 @@ def plan_relink(
     moves = _moves(snapshot, target, persons, edges)
     reviews = _reviews(snapshot, model, target, persons, edges)
     report("clustering", 1, 1)
-    return RelinkPlan(len(snapshot), len(a), moves, reviews, conflicts)
+    return RelinkPlan(len(snapshot), len(a), moves, reviews, conflicts, hold_identities)
 
 
 def _silent(stage: str, done: int, total: int) -> None:
@@ -153,7 +162,14 @@ def _silent(stage: str, done: int, total: int) -> None:
 
 
 def apply_relink(session: Session, plan: RelinkPlan, *, actor: str, model_id: int | None) -> None:
-    """Move records (and their episodes and IDs) as planned; record every change as an event."""
+    """Move records (and their episodes and IDs) as planned; record every change as an event.
+
+    The plan must have been made in this transaction with hold_identities: a plan read
+    without the identity lock may be stale by now (a batch linked a record to a person it
+    retires, a steward merged a person it moves records to).
+    """
+    if not plan.holds_identities:
+        raise ValueError("apply a relink planned with hold_identities=True, in its transaction")
     moves = plan.moves
     if len(moves):
         rows = json.dumps(
@@ -342,14 +358,16 @@ def _assign_greedily(
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     ends = np.r_[starts[1:], len(rows)]
     members_person = snapshot.person[rows].tolist()
-    conflicts = 0
+    # ID-conflict groups stay where they are: their persons are taken before any other group
+    # picks one (a group picking first would join its ID to the one the conflict keeps)
+    in_conflict = [k for k, start in enumerate(starts.tolist()) if int(group[start]) in conflicted]
     claimed: set[int] = set()
+    for k in in_conflict:
+        claimed.update(members_person[int(starts[k]) : int(ends[k])])
     for k in np.argsort(starts - ends, kind="stable").tolist():  # largest group first
         start, end = int(starts[k]), int(ends[k])
         members = members_person[start:end]
         if int(group[start]) in conflicted:
-            conflicts += 1
-            claimed.update(members)
             continue
         ranked = Counter(members).most_common()
         person = next((p for p, _ in ranked if p not in claimed), None)
@@ -358,7 +376,7 @@ def _assign_greedily(
             persons.append(str(new_person_id()))
         claimed.add(person)
         target[rows[start:end]] = person
-    return conflicts
+    return len(in_conflict)
 
 
 def _moves(

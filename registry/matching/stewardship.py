@@ -17,10 +17,13 @@ from registry.matching.identity import (
     move_records,
     new_person,
     record_link_event,
+    refuse_joining_identifiers,
     refuse_split_identifiers,
 )
+from registry.matching.locks import lock_identities
+from registry.matching.review_scope import ITEM_JOINS, VISIBLE_ITEM
 from registry.persons.golden import PERSON_FIELDS
-from registry.persons.scope import parse_person_id, person_in_scope
+from registry.persons.scope import person_in_scope, scope_params, visible_person
 
 STEWARD = "steward"
 DECISIONS = ("match", "non_match")
@@ -32,20 +35,23 @@ SELECT m.id, m.status, m.reason, m.score, m.weights, m.created_at, m.decided_by,
        m.note, m.candidate_person_id::text AS candidate_person_id,
        g.code AS programme, r.source_id, r.person_id::text AS person_id, {_RECORD},
        cg.code AS c_programme, c.source_id AS c_source_id, {_CANDIDATE}
-FROM match_candidate m
-JOIN source_record r ON r.id = m.source_record_id
+FROM match_candidate m {ITEM_JOINS}
 JOIN programme g ON g.id = r.programme_id
-LEFT JOIN source_record c ON c.id = m.candidate_record_id
 LEFT JOIN programme cg ON cg.id = c.programme_id
-WHERE m.status = :status AND m.id > :after
-  AND (:all OR r.region = ANY(:regions) OR c.region = ANY(:regions))
+WHERE m.status = :status AND m.id > :after AND {VISIBLE_ITEM}
 ORDER BY m.id
 LIMIT :limit
 """
 
-
-def _scope(principal: Principal) -> dict[str, Any]:
-    return {"all": principal.all_regions, "regions": sorted(principal.regions)}
+#: A review item to decide, locked, if the caller may see it (every person it shows in scope).
+_ITEM_TO_DECIDE = f"""
+SELECT m.id, m.status, m.source_record_id, m.candidate_person_id, r.person_id,
+       p.status AS candidate_status
+FROM match_candidate m {ITEM_JOINS}
+JOIN person p ON p.id = m.candidate_person_id
+WHERE m.id = :id AND {VISIBLE_ITEM}
+FOR UPDATE OF m, r
+"""
 
 
 def list_reviews(
@@ -60,7 +66,8 @@ def list_reviews(
     principal.require(STEWARD)
     rows = (
         session.execute(
-            text(_REVIEWS), {"status": status, "after": after, "limit": limit, **_scope(principal)}
+            text(_REVIEWS),
+            {"status": status, "after": after, "limit": limit, **scope_params(principal)},
         )
         .mappings()
         .all()
@@ -125,19 +132,9 @@ def decide_review(
     principal.require(STEWARD)
     if decision not in DECISIONS:
         raise InvalidInput("decision must be 'match' or 'non_match'")
+    lock_identities(session)
     item = (
-        session.execute(
-            text(
-                "SELECT m.id, m.status, m.source_record_id, m.candidate_person_id, r.person_id, "
-                "p.status AS candidate_status FROM match_candidate m "
-                "JOIN source_record r ON r.id = m.source_record_id "
-                "JOIN person p ON p.id = m.candidate_person_id "
-                "WHERE m.id = :id AND (:all OR r.region = ANY(:regions) OR EXISTS ("
-                "SELECT 1 FROM source_record c WHERE c.id = m.candidate_record_id "
-                "AND c.region = ANY(:regions))) FOR UPDATE OF m, r"
-            ),
-            {"id": review_id, **_scope(principal)},
-        )
+        session.execute(text(_ITEM_TO_DECIDE), {"id": review_id, **scope_params(principal)})
         .mappings()
         .first()
     )
@@ -180,6 +177,7 @@ def _decide_match(
     """Join the record to the candidate person; other open items for the record are settled."""
     if holder != candidate:
         refuse_split_identifiers(session, [record_id], holder)
+        refuse_joining_identifiers(session, [record_id], candidate)
         move_records(session, [record_id], candidate)
     else:
         session.execute(
@@ -213,6 +211,7 @@ def merge_persons(
 ) -> dict[str, Any]:
     """Merge `other` into `person`: records, episodes and IDs move; `other` points here."""
     principal.require(STEWARD)
+    lock_identities(session)
     survivor = person_in_scope(session, principal, person_id)
     other = person_in_scope(session, principal, other_id)
     if survivor == other:
@@ -262,6 +261,7 @@ def split_person(
 ) -> dict[str, Any]:
     """Move some of a person's records to a new person; the pair is remembered as a non-match."""
     principal.require(STEWARD)
+    lock_identities(session)
     person = person_in_scope(session, principal, person_id)
     _lock_persons(session, [person])
     held = _record_ids_of(session, person, with_keys=True)
@@ -300,7 +300,7 @@ def split_person(
 def person_history(session: Session, principal: Principal, person_id: str) -> dict[str, Any]:
     """Link events, merges, splits and every received version of the person's records."""
     principal.require("oversight", STEWARD)
-    key = _any_person_in_scope(session, principal, person_id)
+    key = visible_person(session, principal, person_id)
     events = (
         session.execute(
             text(
@@ -382,21 +382,3 @@ def _record_ids_of(session: Session, person: uuid.UUID, with_keys: bool = False)
     if with_keys:
         return {(code, source_id): int(rid) for rid, code, source_id in rows}
     return [int(rid) for rid, _, _ in rows]
-
-
-def _any_person_in_scope(session: Session, principal: Principal, person_id: str) -> uuid.UUID:
-    """Like person_in_scope, but a merged person's history is readable too."""
-    key = parse_person_id(person_id)
-    found = session.execute(
-        text(
-            "SELECT 1 FROM person p WHERE p.id = :id AND (:all OR EXISTS ("
-            "SELECT 1 FROM source_record r JOIN link_event e ON r.id = ANY(e.source_record_ids) "
-            "WHERE (e.person_id = p.id OR e.other_person_id = p.id OR r.person_id = p.id) "
-            "AND r.region = ANY(:regions)) OR EXISTS (SELECT 1 FROM source_record r "
-            "WHERE r.person_id = p.id AND r.region = ANY(:regions)))"
-        ),
-        {"id": key, **_scope(principal)},
-    ).first()
-    if found is None:
-        raise NotFound("no such person")
-    return key

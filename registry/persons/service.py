@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
-from registry.errors import NotFound
 from registry.ingest.models import Enrolment, SourceRecord
 from registry.ingest.reads import episode_view
 from registry.persons.models import Person
+from registry.persons.scope import visible_person
 from registry.programmes.models import Programme
 
 PERSON_READERS = ("oversight", "steward")
 
 
-def _in_scope(principal: Principal, person_id: uuid.UUID) -> Any:
-    """SQL condition: the person has a record in one of the principal's regions."""
-    if principal.all_regions:
-        return True
-    return exists().where(
-        SourceRecord.person_id == person_id,
-        SourceRecord.region.in_(sorted(principal.regions)),
-    )
-
-
 def get_person(session: Session, principal: Principal, person_id: str) -> dict[str, Any]:
     """A person's golden record and every programme's enrolments, current and past."""
     principal.require(*PERSON_READERS)
-    try:
-        key = uuid.UUID(person_id)
-    except ValueError as exc:
-        raise NotFound("no such person") from exc
-    person = session.scalars(
-        select(Person).where(Person.id == key, _in_scope(principal, key))
-    ).one_or_none()
-    if person is None:
-        raise NotFound("no such person")
+    key = visible_person(session, principal, person_id)
+    person = session.get_one(Person, key)
     rows = session.execute(
         select(SourceRecord, Programme.code)
         .join(Programme, Programme.id == SourceRecord.programme_id)

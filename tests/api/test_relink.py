@@ -77,7 +77,7 @@ def test_training_refuses_an_empty_registry(engine: Engine) -> None:
 
 def relink_with(engine: Engine, model: Any, apply: bool = True) -> dict[str, int]:
     with transaction(engine) as session:
-        plan = plan_relink(session, model)
+        plan = plan_relink(session, model, hold_identities=apply)
         if apply:
             apply_relink(session, plan, actor="test", model_id=None)
         return plan.summary()
