@@ -1,4 +1,4 @@
-"""Heavy reads: a share per principal, a ceiling per process, and a statement timeout.
+"""Heavy reads: a share per principal, a ceiling for the registry, and a statement timeout.
 
 Registry-wide reads (the overview, the audit listing and chain check, the links export,
 quality reports, the dashboard's overview pages) each hold a database connection for as long
@@ -6,19 +6,19 @@ as their query runs. Unlimited, one user's sixty concurrent reads take the whole
 feed push, a sign-in or a person read then waits for a connection and fails.
 
 :class:`HeavyReadLimitMiddleware` (pure ASGI, innermost) counts the heavy reads in flight
-before any database work starts:
+before any database work starts, over all the worker processes of the registry (slots are
+lock files, `api/slots.py`):
 
 * a principal (the verified ``sub`` of the bearer token or of the dashboard cookie) with
   ``REGISTRY_HEAVY_READS_PER_PRINCIPAL`` reads running gets **429** with ``Retry-After``:
   it is that caller's own concurrency, the registry is serving everyone else;
-* a process with ``REGISTRY_HEAVY_READS_MAX`` reads running (never more than
-  ``REGISTRY_DB_POOL_SIZE``, half the connections) answers **503** with ``Retry-After``: the
-  registry is busy, and the other half of the pool stays free for feeds, sign-ins and reads
-  of single persons.
+* a registry with ``REGISTRY_HEAVY_READS_MAX`` reads running (never more than
+  ``REGISTRY_DB_POOL_SIZE``, half of one worker's connections) answers **503** with
+  ``Retry-After``: the registry is busy, and the rest of the pool and of the CPU stays free for
+  feeds, sign-ins and reads of single persons.
 
 A request without a valid token is not counted (it is refused with 401 before any query).
-``Retry-After`` is the recent mean duration of a heavy read, rounded up. The counts are per
-process: with several workers a principal may run that many reads in each.
+``Retry-After`` is the recent mean duration of a heavy read, rounded up.
 
 Every admitted heavy read's transactions run with ``SET LOCAL statement_timeout``
 (``REGISTRY_HEAVY_READ_TIMEOUT_SECONDS``; a cancelled statement answers 503), so a runaway
@@ -45,6 +45,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import error_body
 from api.routers.dashboard import COOKIE
+from api.slots import SlotFiles, slot_directory
 from registry.access.tokens import decode_token
 from registry.errors import RegistryError
 from registry.metrics import REGISTRY
@@ -96,62 +97,72 @@ class Refusal:
     retry_after: int
 
 
-class HeavyReadLimiter:
-    """Heavy reads in flight, per principal and in all; admits or refuses without waiting."""
+@dataclass(frozen=True)
+class Admission:
+    """A heavy read let in: the two slots it holds until it ends."""
 
-    def __init__(self, per_principal: int, overall: int) -> None:
+    own_slot: int
+    shared_slot: int
+    started: float
+
+
+class HeavyReadLimiter:
+    """Heavy reads in flight, per principal and in all, over every worker; never waits."""
+
+    def __init__(self, per_principal: int, overall: int, slots: SlotFiles) -> None:
         self.per_principal = per_principal
         self.overall = overall
+        self.slots = slots
         self._lock = threading.Lock()
-        self._running: dict[str, int] = {}
-        self._total = 0
+        self._in_flight = 0
         #: Exponentially weighted mean duration of a heavy read, in seconds.
         self._mean_seconds = 1.0
 
     @property
     def in_flight(self) -> int:
-        return self._total
+        """Heavy reads running in this process."""
+        return self._in_flight
 
     def retry_after(self) -> int:
         """Seconds until a slot is likely free: the recent mean duration, rounded up."""
         return min(60, max(1, math.ceil(self._mean_seconds)))
 
-    def admit(self, principal: str) -> Refusal | None:
-        """Count one more heavy read for `principal`, or say why it must wait."""
+    def admit(self, principal: str) -> Admission | Refusal:
+        """Take one of `principal`'s slots and one of the registry's, or say why it must wait."""
+        own = self.slots.take(f"principal:{principal}", self.per_principal)
+        if own is None:
+            HEAVY_REFUSED.labels("principal").inc()
+            return Refusal(
+                429,
+                "TooManyRequests",
+                f"at most {self.per_principal} heavy read(s) (overview, audit listing, "
+                "exports) at once per caller; retry when yours has finished",
+                self.retry_after(),
+            )
+        shared = self.slots.take("registry", self.overall)
+        if shared is None:
+            self.slots.give(own)
+            HEAVY_REFUSED.labels("process").inc()
+            return Refusal(
+                503,
+                "ServiceUnavailable",
+                "the registry is busy with heavy reads; retry later",
+                self.retry_after(),
+            )
         with self._lock:
-            if self._running.get(principal, 0) >= self.per_principal:
-                HEAVY_REFUSED.labels("principal").inc()
-                return Refusal(
-                    429,
-                    "TooManyRequests",
-                    f"at most {self.per_principal} heavy reads (overview, audit listing, "
-                    "exports) at once per caller; retry when one of yours has finished",
-                    self.retry_after(),
-                )
-            if self._total >= self.overall:
-                HEAVY_REFUSED.labels("process").inc()
-                return Refusal(
-                    503,
-                    "ServiceUnavailable",
-                    "the registry is busy with heavy reads; retry later",
-                    self.retry_after(),
-                )
-            self._running[principal] = self._running.get(principal, 0) + 1
-            self._total += 1
-            HEAVY_IN_FLIGHT.set(self._total)
-            return None
+            self._in_flight += 1
+            HEAVY_IN_FLIGHT.set(self._in_flight)
+        return Admission(own, shared, time.monotonic())
 
-    def release(self, principal: str, seconds: float) -> None:
-        """One heavy read of `principal` has finished after `seconds`."""
+    def release(self, admission: Admission) -> None:
+        """A heavy read has finished: give its slots back."""
+        self.slots.give(admission.shared_slot)
+        self.slots.give(admission.own_slot)
         with self._lock:
-            left = self._running.get(principal, 0) - 1
-            if left > 0:
-                self._running[principal] = left
-            else:
-                self._running.pop(principal, None)
-            self._total = max(0, self._total - 1)
+            self._in_flight = max(0, self._in_flight - 1)
+            seconds = time.monotonic() - admission.started
             self._mean_seconds = 0.8 * self._mean_seconds + 0.2 * seconds
-            HEAVY_IN_FLIGHT.set(self._total)
+            HEAVY_IN_FLIGHT.set(self._in_flight)
 
 
 def _principal_of(scope: Scope, settings: Settings) -> str | None:
@@ -202,17 +213,16 @@ class HeavyReadLimitMiddleware:
         if principal is None:
             await self.app(scope, receive, send)
             return
-        refusal = self.limiter.admit(principal)
-        if refusal is not None:
-            await _refuse(send, refusal)
+        admission = self.limiter.admit(principal)
+        if isinstance(admission, Refusal):
+            await _refuse(send, admission)
             return
-        started = time.monotonic()
         token = _HEAVY_TIMEOUT_MS.set(self.timeout_ms)
         try:
             await self.app(scope, receive, send)
         finally:
             _HEAVY_TIMEOUT_MS.reset(token)
-            self.limiter.release(principal, time.monotonic() - started)
+            self.limiter.release(admission)
 
 
 def _heavy_statement_timeout(
@@ -224,10 +234,17 @@ def _heavy_statement_timeout(
         connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout)}")
 
 
-def install_heavy_read_limits(app: FastAPI, settings: Settings) -> HeavyReadLimiter:
-    """Add the limiter (innermost middleware) and the statement timeout of heavy reads."""
+def install_heavy_read_limits(
+    app: FastAPI, settings: Settings, registry_key: str
+) -> HeavyReadLimiter:
+    """Add the limiter (innermost middleware) and the statement timeout of heavy reads.
+
+    `registry_key` names the registry (its database): the worker processes serving it share
+    their slots through lock files of that name.
+    """
     overall = max(1, min(settings.heavy_reads_max, settings.db_pool_size))
-    limiter = HeavyReadLimiter(settings.heavy_reads_per_principal, overall)
+    slots = SlotFiles(slot_directory(registry_key))
+    limiter = HeavyReadLimiter(settings.heavy_reads_per_principal, overall, slots)
     app.state.heavy_reads = limiter
     app.add_middleware(HeavyReadLimitMiddleware, limiter=limiter, settings=settings)
     if not event.contains(Session, "after_begin", _heavy_statement_timeout):

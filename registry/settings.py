@@ -63,12 +63,13 @@ class Settings(BaseSettings):
     #: A request waits at most this long for a pooled connection, then answers 503.
     db_pool_timeout_seconds: PositiveFloat = 10.0
     #: Heavy reads (overview, audit listing and verify, links export, quality reports, the
-    #: dashboard's overview pages): at most this many at once per principal (more: 429) ...
-    heavy_reads_per_principal: PositiveInt = 2
-    #: ... and at most this many at once per process, never more than `db_pool_size` (half the
-    #: connections: the pool overflows to twice its size), so feeds, sign-ins and person reads
-    #: always find a connection (more: 503 with Retry-After).
-    heavy_reads_max: PositiveInt = 4
+    #: dashboard's overview pages): at most this many at once per principal, over all worker
+    #: processes (more: 429) ...
+    heavy_reads_per_principal: PositiveInt = 1
+    #: ... and at most this many at once in the registry (all workers of the host), never more
+    #: than `db_pool_size`, so feeds, sign-ins and person reads always find a connection and a
+    #: core (more: 503 with Retry-After). Size it to the database's spare cores.
+    heavy_reads_max: PositiveInt = 2
     #: A heavy read's statements are cancelled after this many seconds (503), so a runaway
     #: query cannot hold its connection for ever.
     heavy_read_timeout_seconds: PositiveInt = 60

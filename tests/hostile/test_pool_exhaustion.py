@@ -11,6 +11,8 @@ excess 429 or 503 with Retry-After, never 500, and keep serving the others.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,7 +24,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
 from api.app import create_app
-from api.limits import HeavyReadLimiter, is_heavy
+from api.limits import Admission, HeavyReadLimiter, Refusal, is_heavy
+from api.slots import SlotFiles
 from registry.settings import Settings
 from tests.factories import (
     PASSWORD,
@@ -201,18 +204,41 @@ def test_a_runaway_heavy_read_is_cancelled_and_frees_its_connection(
         assert client.get(DUPLICATES, headers=reader).status_code == 200
 
 
-def test_the_share_per_principal_and_the_ceiling_per_process() -> None:
-    """The third read of one caller is theirs to wait for (429); a full process says 503."""
-    limiter = HeavyReadLimiter(per_principal=2, overall=3)
-    assert limiter.admit("user:1") is None and limiter.admit("user:1") is None
+def test_the_share_per_principal_and_the_ceiling_of_the_registry(tmp_path: Path) -> None:
+    """The third read of one caller is theirs to wait for (429); a full registry says 503."""
+    limiter = HeavyReadLimiter(per_principal=2, overall=3, slots=SlotFiles(tmp_path))
+    first, second = limiter.admit("user:1"), limiter.admit("user:1")
+    assert isinstance(first, Admission) and isinstance(second, Admission)
     own = limiter.admit("user:1")
-    assert own is not None and own.status == 429 and own.retry_after >= 1
-    assert limiter.admit("user:2") is None
+    assert isinstance(own, Refusal) and own.status == 429 and own.retry_after >= 1
+    assert isinstance(limiter.admit("user:2"), Admission)
     busy = limiter.admit("user:3")
-    assert busy is not None and busy.status == 503
-    limiter.release("user:1", 4.0)
-    assert limiter.admit("user:3") is None
+    assert isinstance(busy, Refusal) and busy.status == 503
+    limiter.release(first)
+    assert isinstance(limiter.admit("user:3"), Admission)
     assert limiter.in_flight == 3
+
+
+def test_the_slots_are_shared_by_the_worker_processes(tmp_path: Path) -> None:
+    """A read running in one worker counts in another (same lock files); its end frees it."""
+    here = HeavyReadLimiter(per_principal=1, overall=2, slots=SlotFiles(tmp_path))
+    script = (
+        "import sys, time; from pathlib import Path; from api.slots import SlotFiles; "
+        "slots = SlotFiles(Path(sys.argv[1])); held = slots.take('principal:user:1', 1); "
+        "print(held is not None, flush=True); time.sleep(30)"
+    )
+    other = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "True"
+        refused = here.admit("user:1")
+        assert isinstance(refused, Refusal) and refused.status == 429
+        assert isinstance(here.admit("user:2"), Admission)
+    finally:
+        other.kill()
+        other.wait(timeout=10)
+    assert isinstance(here.admit("user:1"), Admission)  # a dead worker's slot is free again
 
 
 def test_which_requests_are_heavy_reads() -> None:
