@@ -98,20 +98,14 @@ def coverage(
     dimensions = parse_dimensions(by)
     if suppressing(principal, suppress):
         rows, total, suppressed = suppressed_coverage(session, as_of, dimensions, recorded_at, k)
-        return {
-            "as_of": as_of.isoformat(),
-            "by": dimensions,
-            "rows": rows,
-            "total": total,
-            "suppressed": suppressed,
-        }
-    found = None
-    if recorded_at is None and sorted(dimensions) in (["programme"], ["programme", "region"]):
-        found = _coverage_from_summary(session, as_of, dimensions)
-    if found is None:
-        found = _coverage_from_episodes(session, as_of, dimensions, recorded_at)
-    rows, total = found
-    suppressed = False
+    else:
+        found = None
+        if recorded_at is None and sorted(dimensions) in (["programme"], ["programme", "region"]):
+            found = _coverage_from_summary(session, as_of, dimensions)
+        if found is None:
+            found = _coverage_from_episodes(session, as_of, dimensions, recorded_at)
+        rows, total = found
+        suppressed = False
     return {
         "as_of": as_of.isoformat(),
         "by": dimensions,
