@@ -48,7 +48,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
     install_refusal_audit(app)
-    install_heavy_read_limits(app, settings, engine.url.render_as_string(hide_password=True))
+    install_heavy_read_limits(app, settings)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, max_url_bytes=settings.max_url_bytes)
     app.add_middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies)

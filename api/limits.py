@@ -234,14 +234,13 @@ def _heavy_statement_timeout(
         connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout)}")
 
 
-def install_heavy_read_limits(
-    app: FastAPI, settings: Settings, registry_key: str
-) -> HeavyReadLimiter:
+def install_heavy_read_limits(app: FastAPI, settings: Settings) -> HeavyReadLimiter:
     """Add the limiter (innermost middleware) and the statement timeout of heavy reads.
 
-    `registry_key` names the registry (its database): the worker processes serving it share
-    their slots through lock files of that name.
+    The worker processes of one registry (same database URL, or the same data folder for the
+    embedded server) share their slots through lock files of that name.
     """
+    registry_key = settings.database_url or str(settings.data_dir.resolve())
     overall = max(1, min(settings.heavy_reads_max, settings.db_pool_size))
     slots = SlotFiles(slot_directory(registry_key))
     limiter = HeavyReadLimiter(settings.heavy_reads_per_principal, overall, slots)
