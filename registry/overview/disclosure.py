@@ -28,6 +28,17 @@ def small(value: int | None, k: int) -> bool:
     return value is not None and 0 < value < k
 
 
+def total_is_secret(total: int | None, programme_sum: int | None, k: int) -> bool:
+    """The day's total persons T is hidden: small, or sum(P_a) - T = sum((n-1) * by_count) is.
+
+    Coverage by programme publishes every P_a; with T beside them the difference pins the
+    persons in more than one programme (with two programmes: the overlap count).
+    """
+    if small(total, k):
+        return True
+    return total is not None and programme_sum is not None and small(programme_sum - total, k)
+
+
 def _order(key: Hashable) -> str:
     return repr(key)
 

@@ -58,37 +58,51 @@ def finest_table(asked: Dims) -> Dims:
     return tuple(sorted({*asked, *extra}))
 
 
-def answer_pattern(tables: Tables, asked: Dims, k: int) -> tuple[Dims, set[Cell]]:
+def answer_pattern(
+    tables: Tables, asked: Dims, k: int, total_secret: bool = False
+) -> tuple[Dims, set[Cell]]:
     """The table an answer by `asked` is cut from, and its hidden cells.
 
     `tables` holds every subset of `finest_table(asked)`; where codes do not nest in
-    programmes the answer is its own table.
+    programmes the answer is its own table. `total_secret`: the total is hidden and must stay
+    unrecoverable (`disclosure.total_is_secret`), not only when it is small.
     """
     finest = finest_table(asked)
     nesting = nested(tables, finest)
     if not nesting:
         finest = tuple(sorted(asked))
-    return finest, table_pattern(tables, finest, k, nesting)
+    return finest, table_pattern(tables, finest, k, nesting, total_secret)
 
 
 def _project(dims: Dims, part: Dims) -> list[int]:
     return [dims.index(d) for d in part]
 
 
-def table_pattern(tables: Tables, dims: Dims, k: int, nesting: bool) -> set[Cell]:
+def table_pattern(
+    tables: Tables, dims: Dims, k: int, nesting: bool, total_secret: bool = False
+) -> set[Cell]:
     """The hidden cells of the table by `dims`, given every coarser table's pattern."""
     patterns: dict[Dims, set[Cell]] = {}
     for part in closed(dims, nesting):
-        patterns[part] = _pattern(tables, part, k, nesting, patterns)
+        patterns[part] = _pattern(tables, part, k, patterns, total_secret)
     return patterns[dims]
 
 
+def additive(dims: Dims) -> bool:
+    """The persons of a table by `dims` add up to the total: no dimension a person has many of.
+
+    A person counts once in each of their programmes (and benefit codes), so those tables'
+    persons add up to the sum over programmes, not to the total.
+    """
+    return "programme" not in dims and "benefit_code" not in dims
+
+
 def _pattern(
-    tables: Tables, dims: Dims, k: int, nesting: bool, coarser: dict[Dims, set[Cell]]
+    tables: Tables, dims: Dims, k: int, coarser: dict[Dims, set[Cell]], total_secret: bool
 ) -> set[Cell]:
     cells = dict(tables.get(dims, {}))
     if not dims:
-        return {c for c, v in cells.items() if small(v, k)}
+        return {c for c, v in cells.items() if small(v, k) or total_secret}
     if dims == ("programme",):
         persons = {str(c[0]): v for c, v in cells.items()}
         return {c for c in cells if str(c[0]) in programme_pattern(persons, k)}
@@ -105,7 +119,7 @@ def _pattern(
         for key, members in groups.items():
             combination = dict.fromkeys(members, 1)
             if key in hidden:
-                if small(margin.get(key), k):
+                if small(margin.get(key), k) or (not part and total_secret and additive(dims)):
                     secrets[frozenset(members)] = combination
             else:
                 equations[frozenset(members)] = combination

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.overview.disclosure import programme_pattern, protect, small
+from registry.overview.disclosure import programme_pattern, protect, small, total_is_secret
 from registry.overview.lattice import Cell, Dims, answer_pattern, finest_table, subsets
 from registry.overview.queries import SUMMARY_COVERAGE, coverage_cube_sql, system_time
 
@@ -29,7 +29,12 @@ def suppressed_coverage(
     if counts is None:
         counts = _cube_counts(session, as_of, finest, recorded_at)
     tables = {part: {c: p for c, (p, _) in cells.items()} for part, cells in counts.items()}
-    finest, hidden = answer_pattern(tables, asked, k)
+    total_persons, total_enrolments = counts.get((), {}).get((), (0, 0))
+    programmes = counts.get(("programme",))
+    if programmes is None:
+        programmes = _programme_counts(session, as_of, recorded_at)
+    total_hidden = total_is_secret(total_persons, sum(p for p, _ in programmes.values()), k)
+    finest, hidden = answer_pattern(tables, asked, k, total_hidden)
     rows = []
     for cell, (persons, enrolments) in counts.get(finest, {}).items():
         shown = cell not in hidden
@@ -39,13 +44,22 @@ def suppressed_coverage(
             | {"persons": persons if shown else None, "enrolments": enrolments if shown else None}
         )
     rows.sort(key=lambda r: tuple((r[d] is None, str(r[d] or "")) for d in asked))
-    persons, enrolments = counts.get((), {}).get((), (0, 0))
-    total_hidden = small(persons, k)
     total = {
-        "persons": None if total_hidden else persons,
-        "enrolments": None if total_hidden else enrolments,
+        "persons": None if total_hidden else total_persons,
+        "enrolments": None if total_hidden else total_enrolments,
     }
     return rows, total, bool(hidden) or total_hidden
+
+
+def _programme_counts(
+    session: Session, as_of: date, recorded_at: datetime | None
+) -> dict[Cell, tuple[int, int]]:
+    """Persons and enrolments per programme on the day: from the summary when it is fresh."""
+    dims = ("programme",)
+    counts = _summary_counts(session, as_of, dims) if recorded_at is None else None
+    if counts is None:
+        counts = _cube_counts(session, as_of, dims, recorded_at)
+    return counts[dims]
 
 
 def _cube_counts(session: Session, as_of: date, dims: Dims, recorded_at: datetime | None) -> Counts:
@@ -143,8 +157,9 @@ def suppress_overlaps(
     pair_sum: dict[Key, int] = {key: 1 for key in values if key[0] == "pair"}
     pair_sum |= {("count", n): -comb(int(n), 2) for n in counts if int(n) >= 2}
     equations = [diagonal_sum, count_sum, pair_sum]
+    # the total is coverage's: hidden (and a secret) by the same rule as there
     fixed = {("diagonal", a) for a in hidden_diagonal} | (
-        {("total",)} if small(total, k) else set()
+        {("total",)} if total_is_secret(total, sum(diagonal.values()), k) else set()
     )
     pinned = {("pair", a, b) for a, b in exclusive if not small(values.get(("pair", a, b)), k)}
     hidden = protect(

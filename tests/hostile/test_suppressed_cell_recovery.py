@@ -167,3 +167,75 @@ def test_no_hidden_count_follows_from_every_coverage_answer_together(
     assert secrets
     for name, members in secrets:
         assert not determined(unknowns, equations, members), name
+
+
+# --------------------------------------------------------------------------------------------
+# Known limit (2), closed: coverage by programme publishes each P_a and the total T, and
+# sum(P_a) - T = sum((n - 1) * by_count[n]); with two programmes that is the overlap count.
+
+BOTH_DAY = "2024-06-30"
+BOTH = 3  # persons in SEL85 and SEL104: small, so hidden everywhere
+
+
+@pytest.fixture
+def overlapping(client: TestClient, setup: Setup) -> Setup:  # noqa: F811
+    """10 persons in SEL85 alone, 10 in SEL104 alone, 3 in both; half of each are men."""
+
+    def both(prefix: str, i: int, code: str, region: str) -> Any:
+        sex = {"sex": "M" if i % 2 else "F"}
+        return episode(
+            f"{prefix}{i}",
+            benefit=code,
+            start="2024-01-01",
+            end=None,
+            region=region,
+            **(person(i) | sex),
+        )
+
+    shared = range(40, 40 + BOTH)
+    sel85 = [both("A", i, "1.12.0.2", "1084") for i in [*range(10), *shared]]
+    sel104 = [both("B", i, "1.1", "1084") for i in [*range(20, 30), *shared]]
+    push(client, setup.sel85, "SEL85", "s1", sel85)
+    push(client, setup.sel104, "SEL104", "t1", sel104)
+    return setup
+
+
+def published_totals(client: TestClient, token: str) -> list[int]:
+    """Every value of T an analyst can read or sum back from coverage answers of the day."""
+    found = []
+    for by in ("programme", "sex", "region", "age_band", "sex,age_band", "region,sex"):
+        body = get(client, token, "coverage", as_of=BOTH_DAY, by=by)
+        if body["total"]["persons"] is not None:
+            found.append(body["total"]["persons"])
+        if "programme" not in by and all(r["persons"] is not None for r in body["rows"]):
+            # each person has one sex, age band and (here) region: the cells add up to T
+            found.append(sum(r["persons"] for r in body["rows"]))
+    return found
+
+
+def test_the_overlap_is_not_the_programme_counts_minus_the_total(
+    client: TestClient, overlapping: Setup
+) -> None:
+    """by=programme: P_a + P_b - T = persons in both (3), whatever answer gives T."""
+    truth = get(client, overlapping.oversight, "coverage", as_of=BOTH_DAY, by="programme")
+    assert truth["total"]["persons"] == 20 + BOTH  # the fixture is what it says
+    body = get(client, overlapping.analyst, "coverage", as_of=BOTH_DAY, by="programme")
+    programmes = [r["persons"] for r in body["rows"]]
+    assert body["total"]["persons"] is None or None in programmes
+    if None not in programmes:
+        for total in published_totals(client, overlapping.analyst):
+            assert sum(programmes) - total != BOTH, total
+
+
+def test_the_overlap_is_not_by_count_with_the_diagonal_and_the_total(
+    client: TestClient, overlapping: Setup
+) -> None:
+    """overlaps: by_count[1] + by_count[2] = T and by_count[1] + 2 by_count[2] = sum(diagonal)."""
+    body = get(client, overlapping.analyst, "overlaps", as_of=BOTH_DAY)
+    by_count = body["by_count"]
+    assert by_count.get("2") is None
+    diagonal = [body["matrix"][p][p] for p in body["programmes"]]
+    known = {"diagonal": None not in diagonal, "one": by_count.get("1") is not None}
+    known["total"] = bool(published_totals(client, overlapping.analyst))
+    # two equations among three in two unknowns fix by_count[2]
+    assert sum(known.values()) < 2, known

@@ -9,7 +9,7 @@ from math import comb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.overview.disclosure import programme_pattern
+from registry.overview.disclosure import programme_pattern, total_is_secret
 from registry.overview.lattice import answer_pattern, finest_table, subsets
 from registry.overview.masking import suppress_overlaps
 from registry.overview.service import DEFAULT_K, suppress_cells
@@ -289,7 +289,10 @@ def test_no_overlap_follows_from_by_count_and_the_diagonal(population, k: int) -
     suppress_overlaps(matrix, by_count, k, exclusive)
     shown = {("pair", a, b): matrix[a][b] for a in codes for b in codes if a <= b}
     shown |= {("count", n): v for n, v in by_count.items()}
-    shown[("total",)] = None if 0 < len(persons) < k else len(persons)
+    programme_sum = sum(truth[("pair", a, a)] or 0 for a in codes)
+    secret_total = total_is_secret(len(persons), programme_sum, k)
+    # coverage hides the total by this rule; then it must not follow from the overlaps either
+    shown[("total",)] = None if secret_total else len(persons)
     # coverage by programme publishes the diagonal with the same pattern
     assert {a for a in codes if matrix[a][a] is None} == programme_pattern(
         {a: truth[("pair", a, a)] for a in codes}, k
@@ -309,13 +312,79 @@ def test_no_overlap_follows_from_by_count_and_the_diagonal(population, k: int) -
     coverage = relations + [{("pair", a, a): 1} for a in codes if matrix[a][a] is not None]
     if shown[("total",)] is not None:
         coverage.append({("total",): 1})
+    if secret_total:
+        assert not determined(equations, {("total",): 1}), (persons, exclusive)
     for key, v in truth.items():
         if v is not None and 0 < v < k:
             assert shown[key] is None, key
             if determined(equations, {key: 1}):
-                # Known limit: the diagonal and the total alone fix sum((n - 1) * by_count);
-                # with few programmes that pins a small count no overlap cell can cover.
+                # Known limit: a published total (sum((n - 1) * by_count) = X >= k) with
+                # counts absent on the day can still pin a small count (X = 2 * by_count[3]).
+                assert shown[("total",)] is not None, (key, persons, exclusive)
                 assert determined(coverage, {key: 1}), (key, persons, exclusive)
+
+
+def test_two_programmes_do_not_give_their_overlap_away() -> None:
+    """The recovery from the issue: P_a + P_b - T = 3 persons in both."""
+    assert total_is_secret(23, 13 + 13, DEFAULT_K)
+    assert not total_is_secret(23, 23, DEFAULT_K)  # no overlap: nothing to give away
+    assert not total_is_secret(20, 30, DEFAULT_K)  # 10 in both: not small
+
+
+@st.composite
+def people(draw: st.DrawFn) -> list[tuple[frozenset[str], str, str]]:
+    """Persons as (programmes, sex, region): some in two or three programmes."""
+    kinds = draw(
+        st.lists(
+            st.tuples(
+                st.frozensets(st.sampled_from(["P0", "P1", "P2"]), min_size=1),
+                st.sampled_from(["F", "M"]),
+                st.sampled_from(["R0", "R1", "R2"]),
+            ),
+            min_size=1,
+            max_size=6,
+        )
+    )
+    return [kind for kind in kinds for _ in range(draw(st.sampled_from([1, 2, 3, 4, 6, 9])))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(people(), st.integers(2, 6))
+def test_a_secret_total_does_not_follow_from_the_tables_without_programme(
+    persons: list[tuple[frozenset[str], str, str]], k: int
+) -> None:
+    """sum(P_a) - T small: T hidden in every answer, and the visible cells of every table by
+    sex and region (whose persons add up to T) do not sum back to it."""
+    dims = ("region", "sex")
+    programme_sum = sum(len(p) for p, _, _ in persons)
+    if not total_is_secret(len(persons), programme_sum, k):
+        return
+    finest: dict[tuple[str, ...], int] = {}
+    for _, sex, region in persons:
+        finest[(region, sex)] = finest.get((region, sex), 0) + 1
+    tables = {
+        part: {
+            cell: sum(
+                n for key, n in finest.items() if tuple(key[dims.index(d)] for d in part) == cell
+            )
+            for cell in {tuple(key[dims.index(d)] for d in part) for key in finest}
+        }
+        for part in subsets(dims)
+    }
+    equations = []
+    for asked in subsets(dims):
+        if not asked:
+            continue
+        on, hidden = answer_pattern(tables, asked, k, True)
+        for cell in tables[on]:
+            if cell not in hidden:
+                members = [
+                    key
+                    for key in finest
+                    if all(key[dims.index(d)] == v for d, v in zip(on, cell, strict=True))
+                ]
+                equations.append(dict.fromkeys(members, 1))
+    assert not determined(equations, dict.fromkeys(finest, 1)), (persons, k)
 
 
 def test_the_diagonal_is_not_the_weighted_by_count_minus_the_others() -> None:
