@@ -29,8 +29,8 @@ from api.routers import (
     subject,
 )
 from api.security_headers import SecurityHeadersMiddleware
-from registry.db import session_factory
-from registry.settings import Settings
+from registry.core.db import session_factory
+from registry.core.settings import Settings
 
 
 def create_app(engine: Engine, settings: Settings) -> FastAPI:

@@ -28,8 +28,8 @@ from registry.access.models import ROLES
 from registry.access.principal import Principal
 from registry.access.service import LoginRefused
 from registry.audit.service import record_event
-from registry.db import transaction
-from registry.errors import Forbidden, NotAuthenticated, RegistryError
+from registry.core.db import transaction
+from registry.core.errors import Forbidden, NotAuthenticated, RegistryError
 
 #: How the caller's scope restricts the route: not at all, by region, or by feed programme.
 Scope = Literal["none", "region", "programme"]
@@ -111,7 +111,7 @@ ANY_PERSON_ROLE = tuple(r for r in ROLES if r != "feed")
 logger = logging.getLogger(__name__)
 
 
-def _write_refusal(request: Request, exc: RegistryError) -> None:
+def write_refusal(request: Request, exc: RegistryError) -> None:
     """Audit a refused request in its own transaction (the request's own one rolled back)."""
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is not None:
@@ -151,7 +151,7 @@ def install_refusal_audit(app: FastAPI) -> None:
     async def refused(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RegistryError)
         try:
-            await run_in_threadpool(_write_refusal, request, exc)
+            await run_in_threadpool(write_refusal, request, exc)
         except Exception:  # the refusal stands even if the trail cannot be written
             logger.exception("could not audit a refused request")
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None

@@ -17,9 +17,9 @@ from registry.access.principal import Principal
 from registry.access.service import load_principal
 from registry.access.tokens import claimed_subject, decode_token
 from registry.audit.service import AuditContext
-from registry.db import ReadRouter, make_read_router
-from registry.errors import NotAuthenticated
-from registry.settings import Settings
+from registry.core.db import ReadRouter, make_read_router
+from registry.core.errors import NotAuthenticated
+from registry.core.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False)
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.security_headers import DEFAULT_HEADERS
-from registry.errors import RegistryError
+from registry.core.errors import RegistryError
 
 logger = logging.getLogger(__name__)
 

@@ -47,9 +47,9 @@ from api.errors import error_body
 from api.routers.dashboard import COOKIE
 from api.slots import SlotFiles, slot_directory
 from registry.access.tokens import decode_token
-from registry.errors import RegistryError
-from registry.metrics import REGISTRY
-from registry.settings import Settings
+from registry.core.errors import RegistryError
+from registry.core.metrics import REGISTRY
+from registry.core.settings import Settings
 
 #: (methods, path) of the heavy reads; None: any method.
 HEAVY_ROUTES: tuple[tuple[frozenset[str] | None, re.Pattern[str]], ...] = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.app import create_app
-from registry.db import get_engine
-from registry.settings import get_settings
+from registry.core.db import get_engine
+from registry.core.settings import get_settings
 
 app = create_app(get_engine(), get_settings())

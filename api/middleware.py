@@ -32,9 +32,9 @@ from fastapi import Request
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from registry.errors import InvalidInput
-from registry.logging import request_id_var
-from registry.metrics import observe_request
+from registry.core.errors import InvalidInput
+from registry.core.logging import request_id_var
+from registry.core.metrics import observe_request
 
 access_log = logging.getLogger("registry.access")
 

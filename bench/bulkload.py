@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from registry.db import transaction
+from registry.core.db import transaction
 from registry.identity.national_id import SCHEMES
 from registry.ingest.service import record_keys
 from registry.ingest.validation import RuleSet, ValidRecord, validate_record

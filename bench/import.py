@@ -4,7 +4,7 @@ Generates one programme's feed from `registry.demo.population` (demo noise), wri
 legacy export would look (semicolon CSV, Danish headers, dd-mm-yyyy and dd.mm.yyyy dates,
 sex 1/2, local benefit codes, decimal commas) with a column mapping, and in the same run:
 
-1. imports the file through the CLI's code path (`registry.import_cli.run_import`: this
+1. imports the file through the CLI's code path (`registry.cli.imports.run_import`: this
    process reads and maps the file, worker processes ingest the batches) into one fresh
    database;
 2. pushes the same records, in batches of the same size, through the HTTP API
@@ -43,7 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest import free_port, fresh_database, push_all, start_server
 
-from registry.db import get_engine, make_engine, transaction
+from registry.core.db import get_engine, make_engine, transaction
+from registry.core.migrate import upgrade_to_head
+from registry.core.settings import get_settings
 from registry.demo.loader import register_programmes
 from registry.demo.population import (
     Noise,
@@ -53,8 +55,6 @@ from registry.demo.population import (
     generate_feeds,
     generate_persons,
 )
-from registry.migrate import upgrade_to_head
-from registry.settings import get_settings
 
 SECRETS = {
     "REGISTRY_ENV": "test",
@@ -169,7 +169,7 @@ def file_import(
     url: str, data: Path, mapping: Path, code: str, batch_size: int, workers: int | None
 ) -> tuple[float, dict[str, Any]]:
     """The CLI's import path (worker processes); (seconds, summary with "processes")."""
-    from registry.import_cli import run_import
+    from registry.cli.imports import run_import
 
     os.environ.update(SECRETS, REGISTRY_DATABASE_URL=url)
     get_settings.cache_clear()

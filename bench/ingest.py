@@ -33,7 +33,8 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from registry.db import make_engine, transaction
+from registry.core.db import make_engine, transaction
+from registry.core.migrate import upgrade_to_head
 from registry.demo.loader import register_programmes
 from registry.demo.population import (
     Noise,
@@ -42,7 +43,6 @@ from registry.demo.population import (
     generate_feeds,
     generate_persons,
 )
-from registry.migrate import upgrade_to_head
 
 COPY_COLUMNS = (
     "programme",

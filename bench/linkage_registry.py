@@ -35,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest import free_port, fresh_database, push_all, start_server
 
-from registry.db import make_engine, transaction
+from registry.core.db import make_engine, transaction
+from registry.core.migrate import upgrade_to_head
 from registry.demo.loader import register_programmes
 from registry.demo.population import (
     Feeds,
@@ -48,7 +49,6 @@ from registry.demo.population import (
 from registry.matching.relink import apply_relink, plan_relink
 from registry.matching.store import save_model
 from registry.matching.training import train_and_store
-from registry.migrate import upgrade_to_head
 from registry.persons.golden import PERSON_FIELDS
 
 ID_COVERAGE = {"SEL85": 1.0, "SEL107": 0.7, "SEL104": 0.3, "SEL82": 0.0}

@@ -44,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import free_port, fresh_database, start_server  # bench/ingest.py
 
 from registry.access.service import create_user
-from registry.db import make_engine, transaction
+from registry.core.db import make_engine, transaction
+from registry.core.migrate import upgrade_to_head
 from registry.demo.loader import register_programmes
 from registry.demo.population import (
     Noise,
@@ -53,7 +54,6 @@ from registry.demo.population import (
     generate_feeds,
     generate_persons,
 )
-from registry.migrate import upgrade_to_head
 from registry.programmes.exclusivity import mark_exclusive
 
 #: The mix: share of requests of each kind.

@@ -32,10 +32,10 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from registry.access.principal import Principal
-from registry.db import make_engine, transaction
+from registry.core.db import make_engine, transaction
+from registry.core.migrate import upgrade_to_head
 from registry.demo.loader import register_programmes
 from registry.demo.population import demo_programmes
-from registry.migrate import upgrade_to_head
 from registry.overview import service
 from registry.overview.summary import refresh_summary
 

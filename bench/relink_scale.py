@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench.bulkload import bulk_load, programme_targets
 from bench.ingest import fresh_database
 from bench.scale import NATIONAL_ID_KEY, scaled_programmes, split_feeds
-from registry.db import make_engine, transaction
+from registry.core.db import make_engine, transaction
+from registry.core.migrate import upgrade_to_head
 from registry.demo.loader import register_programmes
 from registry.demo.population import Noise, ProgrammeSpec, generate_feeds, generate_persons
-from registry.migrate import upgrade_to_head
 from registry.persons.golden import PERSON_FIELDS
 
 

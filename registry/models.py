@@ -2,7 +2,7 @@
 
 from registry.access.models import ApiClient, AppUser, LoginThrottle, Role
 from registry.audit.models import AuditEvent, AuditManifest
-from registry.base import Base
+from registry.core.base import Base
 from registry.ingest.models import (
     Enrolment,
     FeedBatch,

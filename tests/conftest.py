@@ -11,10 +11,10 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from registry.db import get_engine, make_engine
-from registry.migrate import upgrade_to_head
-from registry.roles import APP_ROLE, RoleUrls, bootstrap, derived_urls
-from registry.settings import Settings, get_settings
+from registry.core.db import get_engine, make_engine
+from registry.core.migrate import upgrade_to_head
+from registry.core.roles import APP_ROLE, RoleUrls, bootstrap, derived_urls
+from registry.core.settings import Settings, get_settings
 from tests.postgres import test_postgres
 
 #: Cheap Argon2 for the hundreds of logins a run makes (read lazily, inherited by servers).

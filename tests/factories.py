@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from registry.access.service import create_client, create_user
-from registry.db import transaction
+from registry.core.db import transaction
 from registry.programmes.service import create_programme
 
 PASSWORD = "correct horse battery staple"

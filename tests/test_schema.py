@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from registry.migrate import current_revision, head_revision
+from registry.core.migrate import current_revision, head_revision
 
 
 def test_migrations_reach_head(engine: Engine) -> None:

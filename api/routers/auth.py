@@ -12,7 +12,7 @@ from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep, audit_cont
 from registry.access.service import authenticate_client, authenticate_user, revoke_tokens
 from registry.access.tokens import issue_token
 from registry.audit.service import record_event
-from registry.errors import InvalidInput
+from registry.core.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

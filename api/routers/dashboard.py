@@ -32,12 +32,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from api.authz import ANY_PERSON_ROLE, Rule, _write_refusal, public
+from api.authz import ANY_PERSON_ROLE, Rule, public, write_refusal
 from api.dashboard import STATIC, templates
 from api.dashboard.data import last_batches, review_queue
 from api.dashboard.labels import LABELS, pick_language
 from api.dashboard.svg import SUPPRESSED, bar_chart, heatmap, line_chart
 from api.deps import SessionDep, SettingsDep, audit_context_for
+from api.params import ProgrammeCodeQuery
 from registry.access.principal import Principal
 from registry.access.service import (
     LoginRefused,
@@ -48,7 +49,7 @@ from registry.access.service import (
 from registry.access.tokens import claimed_subject, decode_token, issue_token
 from registry.audit.reads import quality_report_persons
 from registry.audit.service import record_event
-from registry.errors import Forbidden, NotAuthenticated, RegistryError
+from registry.core.errors import Forbidden, NotAuthenticated, RegistryError
 from registry.overview import duplicates as duplicate_service
 from registry.overview import service as overview
 from registry.overview.export import to_csv, write_csv
@@ -195,7 +196,7 @@ class DashboardRoute(APIRoute):
                 response = await handler(request)
             except (NotAuthenticated, Forbidden) as exc:
                 try:
-                    await run_in_threadpool(_write_refusal, request, exc)
+                    await run_in_threadpool(write_refusal, request, exc)
                 except Exception:  # the refusal stands even if the trail cannot be written
                     logger.exception("could not audit a refused dashboard request")
                 response = _refusal(request, exc)
@@ -331,7 +332,7 @@ def login(
         signed_in = authenticate_user(session, username, password, settings)
     except LoginRefused as exc:
         session.rollback()  # give the connection back first: a flood must not drain the pool
-        _write_refusal(request, exc)  # its own transaction: the refusal is audited
+        write_refusal(request, exc)  # its own transaction: the refusal is audited
         return render(request, "login.html", status=401, next=_safe_next(next), failed=True)
     record_event(
         session,
@@ -569,7 +570,7 @@ def quality_page(
     session: SessionDep,
     settings: SettingsDep,
     principal: ViewerDep,
-    programme: Annotated[str | None, Query(max_length=32, pattern=r"^[A-Z0-9_-]+$")] = None,
+    programme: ProgrammeCodeQuery = None,
     table: Annotated[Literal["report", "batches"], Query()] = "report",
     format: Format = "html",
     lang: Lang = None,

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SessionDep
+from api.params import ProgrammeCodePath
 from registry.audit.service import record_event
 from registry.programmes import exclusivity
 
 router = APIRouter(prefix="/api/v1/programmes/{code}/exclusive-with", tags=["administration"])
 
-CODE = r"^[A-Z0-9_-]+$"
-
-
-def _code() -> Any:
-    """A programme code path parameter (a fresh one per use: FastAPI binds it to one name)."""
-    return Path(min_length=2, max_length=32, pattern=CODE)
-
 
 @router.get("", dependencies=[allow("admin", "oversight", "analyst")])
-def read_exclusions(session: SessionDep, code: str = _code()) -> dict[str, Any]:
+def read_exclusions(session: SessionDep, code: ProgrammeCodePath) -> dict[str, Any]:
     """The programmes marked mutually exclusive with this one."""
     return {"programme": code, "exclusive_with": exclusivity.exclusive_with(session, code)}
 
@@ -32,8 +26,8 @@ def put_exclusion(
     session: SessionDep,
     principal: PrincipalDep,
     audit: AuditDep,
-    code: str = _code(),
-    other: str = _code(),
+    code: ProgrammeCodePath,
+    other: ProgrammeCodePath,
 ) -> dict[str, Any]:
     """Mark two programmes mutually exclusive (idempotent)."""
     record_event(session, audit, "programme.exclusive", detail={"programmes": [code, other]})
@@ -43,7 +37,7 @@ def put_exclusion(
 
 @router.delete("/{other}", dependencies=[allow("admin")])
 def delete_exclusion(
-    session: SessionDep, audit: AuditDep, code: str = _code(), other: str = _code()
+    session: SessionDep, audit: AuditDep, code: ProgrammeCodePath, other: ProgrammeCodePath
 ) -> dict[str, Any]:
     """Remove a mutual exclusion (idempotent)."""
     record_event(session, audit, "programme.unexclusive", detail={"programmes": [code, other]})

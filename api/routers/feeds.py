@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep
+from api.params import ProgrammeCodePath
 from registry.access.principal import Principal
 from registry.audit.service import record_event
-from registry.db import with_retries
-from registry.errors import Forbidden
+from registry.core.db import with_retries
+from registry.core.errors import Forbidden
 from registry.ingest.reads import get_batch_answer, get_record
 from registry.ingest.service import BatchOutcome, finish_committed_batch, ingest_batch
 from registry.programmes.models import Programme
 from registry.programmes.service import get_programme
 
 router = APIRouter(prefix="/api/v1/programmes/{code}", tags=["feeds"])
-
-CodePath = Path(min_length=2, max_length=32, pattern=r"^[A-Z0-9_-]+$")
 
 
 class BatchIn(BaseModel):
@@ -77,7 +76,7 @@ def post_batch(
     settings: SettingsDep,
     principal: PrincipalDep,
     audit: AuditDep,
-    code: str = CodePath,
+    code: ProgrammeCodePath,
 ) -> JSONResponse:
     """Push a batch of beneficiary records; per-record results, idempotent per batch_id."""
     programme = _writable_programme(session, principal, code)
@@ -123,7 +122,7 @@ def get_batch(
     session: SessionDep,
     principal: PrincipalDep,
     audit: AuditDep,
-    code: str = CodePath,
+    code: ProgrammeCodePath,
 ) -> JSONResponse:
     """The stored answer of a batch this programme sent, exactly as first given."""
     programme = _readable_programme(session, principal, code)
@@ -146,7 +145,7 @@ def get_source_record(
     session: SessionDep,
     principal: PrincipalDep,
     audit: AuditDep,
-    code: str = CodePath,
+    code: ProgrammeCodePath,
 ) -> dict[str, Any]:
     """A record as held, with every version, its enrolment episodes and its link."""
     held = get_record(session, _readable_programme(session, principal, code), source_id)

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.authz import public
-from registry.migrate import current_revision, head_revision
+from registry.core.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["operations"])
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel
 
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SettingsDep
-from registry.errors import Forbidden
+from api.params import ProgrammeCodePath
+from registry.core.errors import Forbidden
 from registry.imports import DEFAULT_BATCH_SIZE
 from registry.imports.limits import LIMITS
 from registry.imports.mapping import load_mapping
@@ -19,7 +20,6 @@ from registry.imports.service import import_file
 
 router = APIRouter(prefix="/api/v1/programmes/{code}", tags=["imports"])
 
-CodePath = Path(min_length=2, max_length=32, pattern=r"^[A-Z0-9_-]+$")
 #: A mapping is a small JSON document; anything larger is a mistake.
 MAX_MAPPING_CHARS = LIMITS.mapping_chars
 
@@ -59,7 +59,7 @@ class ImportOut(BaseModel):
     rejected_rows: list[RejectedRowOut]
 
 
-def own_programme(principal: PrincipalDep, code: str = CodePath) -> None:
+def own_programme(principal: PrincipalDep, code: ProgrammeCodePath) -> None:
     """403 for a feed client of another programme, before the upload is even validated."""
     if not principal.may_write_programme(code):
         raise Forbidden(f"this client may not write programme {code!r}")
@@ -83,8 +83,8 @@ def post_import(
             description="The column mapping as JSON (see docs/architecture.md, File feeds).",
         ),
     ],
+    code: ProgrammeCodePath,
     batch_size: Annotated[int, Form(ge=1, le=10_000)] = DEFAULT_BATCH_SIZE,
-    code: str = CodePath,
 ) -> dict[str, Any]:
     """Import an export file: per-row rejects with row number and field, and a summary.
 

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.authz import public
-from registry.errors import Forbidden
-from registry.metrics import CONTENT_TYPE, render_metrics
+from registry.core.errors import Forbidden
+from registry.core.metrics import CONTENT_TYPE, render_metrics
 
 router = APIRouter(tags=["operations"])
 

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, ReadSessionDep, SessionDep, SettingsDep
 from registry.audit.service import AuditContext, record_event
-from registry.errors import PayloadTooLarge
+from registry.core.errors import PayloadTooLarge
 from registry.overview import duplicates as duplicate_service
 from registry.overview import reconciliation as reconciliation_service
 from registry.overview import service

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep
+from api.params import ProgrammeCodePath
 from api.routers.overview import answer
 from registry.audit.manifest import record_naming
 from registry.audit.reads import quality_report_persons
 from registry.overview.quality import quality_report
 
 router = APIRouter(prefix="/api/v1/programmes/{code}", tags=["quality"])
-
-CodePath = Path(min_length=2, max_length=32, pattern=r"^[A-Z0-9_-]+$")
 
 
 @router.get(
@@ -30,7 +29,7 @@ def read_quality(
     principal: PrincipalDep,
     settings: SettingsDep,
     audit: AuditDep,
-    code: str = CodePath,
+    code: ProgrammeCodePath,
     start: date | None = Query(None, alias="from"),
     end: date | None = Query(None, alias="to"),
     recorded_at: datetime | None = None,

@@ -19,7 +19,7 @@ it takes the version from `source_record.version + 1` in the same statement that
 record row (row lock, and the programme's advisory lock), so two transactions can never hand
 out one version of one record. Nothing references either table by foreign key. The
 versions' own key to `source_record` is dropped: on Citus they are distributed by record and
-records by person (docs/scaling.md, registry/distribution.py), so Citus could not keep it.
+records by person (docs/scaling.md, registry/core/distribution.py), so Citus could not keep it.
 
 Also: `ix_enrolment_source_record_id`, which the plan checks (tests/plans) showed missing.
 

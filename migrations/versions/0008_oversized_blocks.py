@@ -18,7 +18,7 @@ The key from `blocking_key.source_record_id` to `source_record` goes: a check pe
 (7,000 per 1,000-record batch, ~22 ms at a million persons) for a table that ingest writes
 only for records it has just upserted, relink rebuilds, and that is derived from the
 records. Source records are never deleted. The distribution plan had dropped it already
-(registry/distribution.py).
+(registry/core/distribution.py).
 """
 
 from collections.abc import Sequence

@@ -3,9 +3,9 @@
 Revision ID: 0010
 Revises: 0009
 
-The API and the CLI's work connect as `registry_app` (registry/roles.py creates it and
+The API and the CLI's work connect as `registry_app` (registry/core/roles.py creates it and
 `registry_owner`, which runs this migration and owns every object). Its privileges are set by
-one rule, `registry_grant_app_privileges()`, which `registry.migrate.upgrade_to_head` applies
+one rule, `registry_grant_app_privileges()`, which `registry.core.migrate.upgrade_to_head` applies
 again after every upgrade, so a table a later migration adds is covered by it:
 
 * tables of `public` whose name starts with `audit_`, or that carry a

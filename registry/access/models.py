@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ARRAY, Boolean, DateTime, ForeignKey, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.base import Base
+from registry.core.base import Base
 
 ROLES = ("admin", "feed", "oversight", "steward", "auditor", "analyst")
 ALL_REGIONS = "*"

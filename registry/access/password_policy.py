@@ -14,7 +14,7 @@ from functools import lru_cache
 from itertools import product
 from pathlib import Path
 
-from registry.errors import InvalidInput
+from registry.core.errors import InvalidInput
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024

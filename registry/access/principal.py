@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from registry.access.models import ALL_REGIONS
-from registry.errors import Forbidden
+from registry.core.errors import Forbidden
 
 
 @dataclass(frozen=True)

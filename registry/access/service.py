@@ -15,10 +15,10 @@ from registry.access.password_policy import MIN_PASSWORD_LENGTH as MIN_PASSWORD_
 from registry.access.password_policy import check_password
 from registry.access.passwords import hash_secret, verify_secret
 from registry.access.principal import Principal
-from registry.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from registry.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from registry.core.settings import Settings
 from registry.programmes.models import Programme
 from registry.programmes.service import get_programme
-from registry.settings import Settings
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,100}$")
 _BAD_CREDENTIALS = "the credentials are not valid"

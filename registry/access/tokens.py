@@ -9,8 +9,8 @@ from typing import Any
 
 from jose import JWTError, jwt
 
-from registry.errors import NotAuthenticated
-from registry.settings import Settings
+from registry.core.errors import NotAuthenticated
+from registry.core.settings import Settings
 
 ALGORITHM = "HS256"
 ALLOWED_ALGORITHMS = [ALGORITHM]

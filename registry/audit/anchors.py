@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from registry.errors import ConfigurationError, InvalidInput
-from registry.settings import Settings
+from registry.core.errors import ConfigurationError, InvalidInput
+from registry.core.settings import Settings
 
 MIN_KEY_LENGTH = 32
 

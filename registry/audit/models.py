@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, DateTime, Index, Integer, LargeBinary, String
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.base import Base
+from registry.core.base import Base
 
 
 class AuditEvent(Base):

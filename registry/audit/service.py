@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,12 +16,12 @@ from sqlalchemy.orm import Session
 from registry.audit.anchors import Anchor
 from registry.audit.models import AuditEvent
 from registry.audit.naming import NAMING_EVENTS, names_person, naming_params
-from registry.csvfile import csv_writer
-from registry.db import execute_script
+from registry.core.csvfile import csv_writer
+from registry.core.db import execute_script
+from registry.core.locks import LockSpace, lock_sql
 
 GENESIS = bytes(32)
 #: Advisory-lock key: one writer extends the chain at a time, so it never forks.
-AUDIT_LOCK = zlib.crc32(b"registry.audit") & 0x7FFFFFFF
 MAX_PAGE = 500
 
 
@@ -81,10 +80,10 @@ def record_event(
     prev = execute_script(
         session,
         [
-            "SELECT pg_advisory_xact_lock(:k)",
+            lock_sql(LockSpace.AUDIT),
             "SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1",
         ],
-        {"k": AUDIT_LOCK},
+        {},
     ).scalar_one_or_none()
     row = AuditEvent(
         occurred_at=datetime.now(UTC),

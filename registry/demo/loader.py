@@ -15,7 +15,9 @@ from tqdm import tqdm
 
 from registry.access.models import AppUser
 from registry.access.service import IssuedClient, create_client, create_user
-from registry.db import transaction
+from registry.core.db import transaction
+from registry.core.errors import ConfigurationError
+from registry.core.settings import Settings
 from registry.demo.population import (
     Noise,
     ProgrammeSpec,
@@ -24,11 +26,9 @@ from registry.demo.population import (
     generate_feeds,
     generate_persons,
 )
-from registry.errors import ConfigurationError
 from registry.ingest.service import finish_batch, ingest_batch
 from registry.persons.models import Person
 from registry.programmes.service import create_programme, get_programme
-from registry.settings import Settings
 
 DEMO_USERS = {
     "demo-admin": (["admin"], []),

@@ -32,7 +32,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from registry.errors import InvalidInput
+from registry.core.errors import InvalidInput
 from registry.imports.limits import LIMITS, ImportLimits, count
 from registry.ingest.validation import ENROLMENT_FIELDS, PERSON_FIELDS
 

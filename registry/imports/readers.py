@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
-from registry.errors import InvalidInput
+from registry.core.errors import InvalidInput
 from registry.imports.limits import LIMITS, ImportLimits, count
 from registry.imports.mapping import ColumnMapping, text_encoding
 

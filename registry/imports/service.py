@@ -36,9 +36,10 @@ from typing import IO, Any
 from sqlalchemy.orm import Session
 
 from registry.audit.service import AuditContext, record_event
-from registry.csvfile import csv_writer
-from registry.db import make_engine, session_factory, with_retries
-from registry.errors import InvalidInput
+from registry.core.csvfile import csv_writer
+from registry.core.db import make_engine, session_factory, with_retries
+from registry.core.errors import InvalidInput
+from registry.core.settings import Settings
 from registry.imports import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, MAX_WORKERS
 from registry.imports.limits import LIMITS
 from registry.imports.mapping import ColumnMapping, RowMapper
@@ -46,7 +47,6 @@ from registry.imports.readers import fingerprint, open_rows
 from registry.ingest.service import BatchOutcome, finish_committed_batch, ingest_batch
 from registry.programmes.models import Programme
 from registry.programmes.service import get_programme
-from registry.settings import Settings
 
 REJECT_COLUMNS = ("row", "source_id", "column", "field", "code", "message")
 #: What a finished batch adds to the summary (ImportSummary attribute names).

@@ -25,7 +25,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 
-from registry.errors import InvalidInput
+from registry.core.errors import InvalidInput
 from registry.imports.limits import ImportLimits, MiB, count, size
 
 _MAIN = "{" + SHEET_MAIN_NS + "}"

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.base import Base
+from registry.core.base import Base
 
 LINK_METHODS = ("national_id", "probabilistic", "manual", "new")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
@@ -14,17 +13,17 @@ from sqlalchemy.orm import Session
 
 from linkage.model import FSModel
 from linkage.normalise import FIELD_NORMALISERS, normalise_frame
-from registry.db import execute_script
+from registry.core.db import execute_script
+from registry.core.locks import LockSpace, lock_sql
+from registry.core.settings import Settings
 from registry.ingest import queries
 from registry.matching.assign import Assignment, ReviewItem, assign, assign_one
 from registry.matching.scoring import score_external, score_external_records, score_internal
 from registry.matching.store import active_model
 from registry.persons.golden import PERSON_FIELDS
-from registry.settings import Settings
 
 #: Advisory lock serialising probabilistic resolution, so that two batches holding the same
 #: new person (without a national ID) cannot both create it: the second sees the first's keys.
-LINKAGE_LOCK_SPACE = zlib.crc32(b"registry.linkage") & 0x7FFFFFFF
 
 UNRESOLVED = f"""
 SELECT ord, new_person_id, encode(nid_digest, 'hex') AS nid, {", ".join(PERSON_FIELDS)}
@@ -73,7 +72,7 @@ WITH wanted AS (
 )
 """
 
-_LOCK_LINKAGE = "SELECT pg_advisory_xact_lock(:space, 0)"
+_LOCK_LINKAGE = lock_sql(LockSpace.LINKAGE)
 
 #: Whether a candidate's person holds a national ID: one index probe per candidate record.
 #: (As EXISTS, the planner hashes the whole person_identifier table once candidates are
@@ -139,7 +138,6 @@ def _limits(settings: Settings) -> dict[str, int]:
         "max_block": settings.linkage_max_block,
         "max_candidates": settings.linkage_max_candidates,
         "single_block": settings.linkage_single_block,
-        "space": LINKAGE_LOCK_SPACE,
     }
 
 

@@ -1,13 +1,13 @@
 """The set-based SQL of the ingest path: one statement per step, over a staging table.
 
-Fixed sequences of steps are sent together (registry.db.execute_script), one round trip each.
+Fixed sequences of steps are sent together (registry.core.db.execute_script), one round trip each.
 
 The stage tables are created once per database connection and emptied at every commit
 (ON COMMIT DELETE ROWS): creating and dropping them per batch cost more than a one-record
 batch's whole resolution.
 """
 
-from registry.matching.locks import LOCK_IDENTITIES_SHARED
+from registry.core.locks import LockSpace, lock_sql
 from registry.persons.golden import refresh_sql
 
 CREATE_STAGE = """
@@ -95,7 +95,7 @@ FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
     source_id text, severity text, field text, code text, message text)
 """
 
-LOCK_PROGRAMME = "SELECT pg_advisory_xact_lock(:lock_space, :programme_id)"
+LOCK_PROGRAMME = lock_sql(LockSpace.INGEST, ":programme_id")
 
 
 MATCH_EXISTING = """
@@ -301,7 +301,7 @@ ON CONFLICT DO NOTHING
 #: connection) and its keys.
 STAGING = (
     LOCK_PROGRAMME,
-    LOCK_IDENTITIES_SHARED,
+    lock_sql(LockSpace.IDENTITY, shared=True),
     CREATE_STAGE,
     CREATE_SIDE_STAGES,
     FILL_STAGE,

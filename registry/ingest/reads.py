@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.errors import NotFound
+from registry.core.errors import NotFound
 from registry.ingest.models import Enrolment, FeedBatch, SourceRecord, SourceRecordVersion
 from registry.programmes.models import Programme
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import zlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -16,23 +15,23 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from linkage.blocking import blocking_keys
-from registry.db import execute_script, with_retries
-from registry.errors import Conflict, PayloadTooLarge
+from registry.core.db import execute_script, with_retries
+from registry.core.errors import Conflict, PayloadTooLarge
+from registry.core.locks import LockSpace, try_lock_sql
+from registry.core.metrics import observe_batch_size, observe_link_outcomes
+from registry.core.settings import Settings
 from registry.identity.national_id import SCHEMES
 from registry.ingest import queries
 from registry.ingest.models import FeedBatch
 from registry.ingest.probabilistic import UNRESOLVED, resolve_probabilistically
 from registry.ingest.validation import Issue, RuleSet, ValidRecord, validate_record
-from registry.metrics import observe_batch_size, observe_link_outcomes
 from registry.overview import summary
 from registry.overview.quality import LATEST_COUNT_RECENT, RECORD_COUNT
 from registry.programmes.models import Programme
-from registry.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 #: Advisory-lock namespace for "one batch at a time per programme".
-INGEST_LOCK_SPACE = zlib.crc32(b"registry.ingest") & 0x7FFFFFFF
 
 
 @dataclass(frozen=True)
@@ -207,7 +206,6 @@ def _resolve_and_store(
         "programme_id": programme.id,
         "scheme": settings.national_id_scheme,
         "feed_batch_id": feed_batch_id,
-        "lock_space": INGEST_LOCK_SPACE,
     }
     # one round trip: lock, stage, classify, link known IDs, and read what is left to match
     unresolved = (
@@ -369,7 +367,7 @@ def _store_answer(
 #: overview summary (a refresh already running elsewhere makes it skip).
 _COUNT_RECENT_AND_REFRESH_LOCK = f"""
 SELECT ({LATEST_COUNT_RECENT.strip()}) AS recent,
-       pg_try_advisory_xact_lock(:refresh_lock) AS locked
+       {try_lock_sql(LockSpace.SUMMARY_REFRESH)} AS locked
 """
 
 
@@ -395,7 +393,6 @@ def finish_batch(
         "feed_batch_id": outcome.feed_batch_id,
         "programme_id": programme.id,
         "seconds": settings.active_count_interval_seconds,
-        "refresh_lock": summary.REFRESH_LOCK,
         "limit": chunk,
     }
     state = session.execute(text(_COUNT_RECENT_AND_REFRESH_LOCK), params).one()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.errors import Conflict
+from registry.core.errors import Conflict
 from registry.persons.golden import refresh_golden_records
 from registry.persons.ids import new_person_id
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.base import Base
+from registry.core.base import Base
 
 REVIEW_STATUSES = ("pending", "match", "non_match", "superseded")
 LINK_EVENT_KINDS = ("merge", "split", "match", "non_match", "relink", "rectify")

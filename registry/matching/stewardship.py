@@ -11,8 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
-from registry.csvfile import csv_writer
-from registry.errors import Conflict, InvalidInput, NotFound
+from registry.core.csvfile import csv_writer
+from registry.core.errors import Conflict, InvalidInput, NotFound
 from registry.matching.identity import (
     move_records,
     new_person,

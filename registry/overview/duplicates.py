@@ -13,10 +13,10 @@ from registry.overview.queries import ACTIVE_EPISODES
 from registry.overview.service import (
     DEFAULT_K,
     OVERVIEW_READERS,
-    _system_time,
     scope_sql,
     suppress_cells,
     suppressing,
+    system_time,
 )
 from registry.programmes.service import get_programme
 
@@ -84,7 +84,7 @@ def duplicates(
         get_programme(session, programme)
     suppressed_answer = suppressing(principal, suppress)
     may_list = principal.has_any("oversight") and not suppressed_answer
-    condition, params = _system_time(recorded_at)
+    condition, params = system_time(recorded_at)
     scope, scope_params = scope_sql(principal, "f.pid") if may_list else ("false", {})
     sql = _FINDINGS.format(
         active=ACTIVE_EPISODES.format(system_time=condition),

@@ -6,7 +6,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from registry.csvfile import csv_writer
+from registry.core.csvfile import csv_writer
 
 Rows = list[dict[str, Any]]
 

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
-from registry.errors import Forbidden, InvalidInput
-from registry.overview.service import DEFAULT_K, _system_time, suppress_cells
+from registry.core.errors import Forbidden, InvalidInput
+from registry.overview.service import DEFAULT_K, suppress_cells, system_time
 from registry.programmes.service import get_programme
 
 QUALITY_READERS = ("feed", "steward", "oversight")
@@ -188,7 +188,7 @@ def quality_report(
         raise InvalidInput("`from` must be before `to`, at most 30 years apart")
     if not (1 <= per_category <= 10_000 and 1 <= batches <= 10_000):
         raise InvalidInput("per_category and batches must be between 1 and 10000")
-    condition, params = _system_time(recorded_at)
+    condition, params = system_time(recorded_at)
     base = {"programme_id": programme.id, "from": start, "to": end, **params}
     quarters = _recipients(session, condition, base, suppress, k)
     errors = _errors(session, base, per_category)

@@ -14,16 +14,16 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
-from registry.errors import InvalidInput, PayloadTooLarge
+from registry.core.errors import InvalidInput, PayloadTooLarge
 from registry.identity.national_id import digest
 from registry.overview.queries import ACTIVE_EPISODES
 from registry.overview.service import (
     DEFAULT_K,
     OVERVIEW_READERS,
-    _system_time,
     scope_sql,
     suppress_cells,
     suppressing,
+    system_time,
 )
 from registry.programmes.service import get_programme
 
@@ -284,7 +284,7 @@ def reconcile(
     if right is None:
         raise InvalidInput("name a `right` programme or upload a reference extract")
     get_programme(session, right)
-    condition, params = _system_time(recorded_at)
+    condition, params = system_time(recorded_at)
     right_grants = _programme_grants(session, right, as_of, benefit_code, condition, params)
     return _reconcile(
         session, principal, left, right_grants, right, as_of, benefit_code, k, recorded_at, suppress
@@ -304,7 +304,7 @@ def _reconcile(
     suppress: bool = False,
 ) -> dict[str, Any]:
     """The comparison of the left programme with the right side's grants, as answered."""
-    condition, params = _system_time(recorded_at)
+    condition, params = system_time(recorded_at)
     left_grants = _programme_grants(session, left, as_of, benefit_code, condition, params)
     answer = _compare(left_grants, right_grants)
     suppressed_answer = suppressing(principal, suppress)

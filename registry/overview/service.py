@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
-from registry.errors import InvalidInput, NotFound
+from registry.core.errors import InvalidInput, NotFound
 from registry.overview.disclosure import programme_pattern, protect, small
 from registry.overview.masking import exclusive_pairs, suppress_overlaps, suppressed_coverage
 from registry.overview.queries import (
@@ -24,13 +24,13 @@ from registry.overview.queries import (
     coverage_sql,
     overlaps_sql,
     persons_in_programmes_sql,
+    system_time,
 )
-from registry.overview.queries import system_time as _system_time
 
 OVERVIEW_READERS = ("oversight", "analyst")
 
 #: Counts below k are suppressed for analysts and whenever suppression is asked for; the
-#: deployment sets k with REGISTRY_SUPPRESSION_K (registry.settings), this is its default.
+#: deployment sets k with REGISTRY_SUPPRESSION_K (registry.core.settings), this is its default.
 DEFAULT_K = 5
 SUPPRESSION_THRESHOLD = DEFAULT_K
 
@@ -122,7 +122,7 @@ def _coverage_from_episodes(
     session: Session, as_of: date, dimensions: list[str], recorded_at: datetime | None
 ) -> Table:
     """Coverage straight from the enrolment episodes (any dimensions, any system time)."""
-    condition, params = _system_time(recorded_at)
+    condition, params = system_time(recorded_at)
     result = session.execute(
         text(coverage_sql(dimensions, condition)), {"as_of": as_of, **params}
     ).all()
@@ -204,7 +204,7 @@ def _overlaps_from_episodes(
     session: Session, as_of: date, recorded_at: datetime | None
 ) -> Overlaps:
     """The overlap matrix straight from the episodes (any system time)."""
-    condition, params = _system_time(recorded_at)
+    condition, params = system_time(recorded_at)
     result = session.execute(text(overlaps_sql(condition)), {"as_of": as_of, **params}).all()
     codes = sorted(r.a for r in result if r.kind == "programme")
     matrix: dict[str, dict[str, int | None]] = {a: dict.fromkeys(codes, 0) for a in codes}
@@ -272,7 +272,7 @@ def persons_in_programmes(
         start_after = str(uuid.UUID(after)) if after else str(uuid.UUID(int=0))
     except ValueError as exc:
         raise InvalidInput("after must be a person id from `next_after`") from exc
-    condition, params = _system_time(recorded_at)
+    condition, params = system_time(recorded_at)
     scope, scope_params = scope_sql(principal, "a.pid")
     result = session.execute(
         text(persons_in_programmes_sql(condition, scope)),
@@ -338,7 +338,7 @@ def timeseries(
     days = {"week": 7, "month": 28, "quarter": 90}[interval]
     if (end - start).days // days > MAX_PERIODS:
         raise InvalidInput(f"at most {MAX_PERIODS} periods; choose a longer interval")
-    condition, params = _system_time(recorded_at)
+    condition, params = system_time(recorded_at)
     sql = TIMESERIES.format(system_time=condition, active=PERIOD_ACTIVE[basis])
     result = session.execute(
         text(sql),

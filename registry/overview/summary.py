@@ -9,15 +9,13 @@ counts. Queries read the summary only in the same statement that finds no dirty 
 
 from __future__ import annotations
 
-import zlib
-
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.db import execute_script
+from registry.core.db import execute_script
+from registry.core.locks import LockSpace, try_hold
 
 #: Advisory-lock key: one refresh at a time (others skip; the marks wait for the next one).
-REFRESH_LOCK = zlib.crc32(b"registry.overview.refresh") & 0x7FFFFFFF
 
 _CLAIM = """
 CREATE TEMP TABLE IF NOT EXISTS overview_claim (id bigint, person_id uuid)
@@ -91,8 +89,7 @@ def refresh_summary(session: Session, chunk: int | None = 200_000) -> int:
     Call it in the transaction that changed the episodes (the end of an ingest batch) or
     from a job; a refresh already running elsewhere makes this one return 0 at once.
     """
-    locked = session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK})
-    if not locked.scalar():
+    if not try_hold(session, LockSpace.SUMMARY_REFRESH):
         return 0
     drained = 0
     while True:

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.base import Base
+from registry.core.base import Base
 
 
 class Person(Base):

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
-from registry.errors import NotFound
+from registry.core.errors import NotFound
 
 #: Merges chain (a survivor may be merged later); no real chain is near this long.
 _MAX_CHAIN = 64

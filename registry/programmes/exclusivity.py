@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from registry.errors import InvalidInput
+from registry.core.errors import InvalidInput
 from registry.programmes.models import Programme, ProgrammeExclusion
 from registry.programmes.service import get_programme
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ARRAY, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.base import Base
+from registry.core.base import Base
 
 
 class Programme(Base):

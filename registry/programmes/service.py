@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.codelists.loader import benefit_codes
-from registry.errors import Conflict, InvalidInput, NotFound
+from registry.core.errors import Conflict, InvalidInput, NotFound
+from registry.programmes.codes import check_programme_code
 from registry.programmes.models import Programme
-
-_CODE = re.compile(r"^[A-Z0-9_-]{2,32}$")
 
 
 def create_programme(
@@ -25,8 +22,7 @@ def create_programme(
     trust_rank: int = 0,
 ) -> Programme:
     """Register a programme with the L402 benefit codes it may grant."""
-    if not _CODE.match(code):
-        raise InvalidInput("code must be 2-32 capital letters, digits, '_' or '-'")
+    check_programme_code(code)
     unknown = sorted(set(benefit_codes_allowed) - set(benefit_codes()))
     if not benefit_codes_allowed or unknown:
         raise InvalidInput(

@@ -16,14 +16,14 @@ from sqlalchemy.orm import Session
 from registry.access.principal import Principal
 from registry.audit.models import AuditEvent
 from registry.audit.naming import names_person
-from registry.csvfile import csv_writer
-from registry.errors import ConfigurationError, InvalidInput
+from registry.core.csvfile import csv_writer
+from registry.core.errors import ConfigurationError, InvalidInput
+from registry.core.settings import Settings
 from registry.ingest.reads import get_record
 from registry.ingest.validation import EARLIEST_BIRTH, SEXES
 from registry.persons.models import Person
 from registry.persons.service import get_person
 from registry.programmes.service import get_programme
-from registry.settings import Settings
 from registry.subject.models import PersonRectification
 
 SUBJECT_STEWARDS = ("steward",)

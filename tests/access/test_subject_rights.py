@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-from registry.cli import app
+from registry.cli.main import app
 from tests.api.conftest import Setup, setup  # noqa: F401  (the fixture)
 from tests.factories import bearer, record
 
@@ -171,7 +171,7 @@ def test_pseudonymised_export_has_no_identities_and_a_keyed_pseudonym(
     assert not any(path.name.endswith(".key") for path in out.iterdir())
     # the same key gives the same pseudonyms (linkable across exports); another key does not
     monkeypatch.setenv("REGISTRY_PSEUDONYM_KEY", "z" * 40)
-    from registry.settings import get_settings
+    from registry.core.settings import get_settings
 
     get_settings.cache_clear()
     other = tmp_path / "other"

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from api.app import create_app
 from registry.access.tokens import issue_token, key_id
-from registry.settings import Settings
+from registry.core.settings import Settings
 from tests.api.conftest import Setup
 from tests.factories import PASSWORD, bearer, make_user, record, user_token
 

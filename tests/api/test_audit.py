@@ -13,8 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from registry.audit.service import AuditContext, record_identity_decision
-from registry.cli import app
-from registry.db import transaction
+from registry.cli.main import app
+from registry.core.db import transaction
 from tests.api.conftest import Setup
 from tests.factories import PASSWORD, bearer, make_user, record, user_token
 

@@ -36,10 +36,10 @@ from api.authz import DeclaredRoute, Rule, route_table
 from registry.access.models import ROLES, ApiClient, AppUser
 from registry.access.passwords import hash_secret
 from registry.access.tokens import issue_token
-from registry.db import transaction
+from registry.core.db import transaction
+from registry.core.settings import Settings
 from registry.ingest.service import ingest_batch
 from registry.programmes.service import create_programme
-from registry.settings import Settings
 from tests.factories import PASSWORD, bearer, record
 
 OWN_REGION, FOREIGN_REGION = "1084", "1081"

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import OperationalError
 
+from registry.core.locks import LockSpace
 from registry.ingest import service as ingest_service
-from registry.ingest.probabilistic import LINKAGE_LOCK_SPACE
 from tests.api.conftest import Setup
 from tests.factories import bearer, push, record
 
@@ -220,10 +220,12 @@ def test_summary_refresh_and_active_count_run_after_the_batch_commits(
                 text("SELECT response IS NOT NULL FROM feed_batch WHERE batch_id = 'b1'")
             ).scalar()
             free = other.execute(
-                text("SELECT pg_try_advisory_lock(:s, 0)"), {"s": LINKAGE_LOCK_SPACE}
+                text("SELECT pg_try_advisory_lock(:s, 0)"), {"s": int(LockSpace.LINKAGE)}
             ).scalar_one()
             if free:
-                other.execute(text("SELECT pg_advisory_unlock(:s, 0)"), {"s": LINKAGE_LOCK_SPACE})
+                other.execute(
+                    text("SELECT pg_advisory_unlock(:s, 0)"), {"s": int(LockSpace.LINKAGE)}
+                )
         seen.append((bool(committed), bool(free)))
 
     event.listen(engine, "before_cursor_execute", check)

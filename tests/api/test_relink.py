@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from linkage.model import default_model
-from registry.db import transaction
+from registry.core.db import transaction
 from registry.demo.population import Noise, demo_programmes, generate_feeds, generate_persons
 from registry.matching.relink import apply_relink, plan_relink
 from registry.matching.store import active_model

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from registry.db import transaction
+from registry.core.db import transaction
 from registry.matching.relink import plan_relink
 from tests.api.conftest import Setup
 from tests.api.test_relink import lenient

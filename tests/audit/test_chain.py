@@ -15,9 +15,9 @@ from registry.audit.service import (
     record_event,
     verify_chain,
 )
-from registry.db import transaction
-from registry.errors import ConfigurationError
-from registry.settings import Settings
+from registry.core.db import transaction
+from registry.core.errors import ConfigurationError
+from registry.core.settings import Settings
 
 WRITERS = 8
 EVENTS_EACH = 25

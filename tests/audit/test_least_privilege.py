@@ -15,11 +15,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from registry.audit.service import AuditContext, record_event, verify_chain
-from registry.db import make_engine, resolve_database_url, resolve_owner_url, transaction
-from registry.migrate import alembic_config, prepare_database
-from registry.partitions import PARTITION_SCHEMA
-from registry.roles import APP_ROLE, OWNER_ROLE, bootstrap, derived_urls, serving_role_problem
-from registry.settings import Settings
+from registry.core.db import make_engine, resolve_database_url, resolve_owner_url, transaction
+from registry.core.migrate import alembic_config, prepare_database
+from registry.core.partitions import PARTITION_SCHEMA
+from registry.core.roles import APP_ROLE, OWNER_ROLE, bootstrap, derived_urls, serving_role_problem
+from registry.core.settings import Settings
 
 MONTH = f"{PARTITION_SCHEMA}.audit_event_p{datetime.now(UTC):%Y_%m}"
 DEFAULT = f"{PARTITION_SCHEMA}.audit_event_default"

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from registry.audit.manifest import CHUNK, manifest_digest, record_naming, verify_manifests
 from registry.audit.service import AuditContext, list_events, verify_chain, who_accessed
-from registry.cli import app
-from registry.db import transaction
+from registry.cli.main import app
+from registry.core.db import transaction
 from tests.factories import bearer, make_user, user_token
 
 CONTEXT = AuditContext(actor="user:7", roles=("steward",))

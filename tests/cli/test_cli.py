@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from registry.cli import app
+from registry.cli.main import app
 
 
 def test_users_create_bootstraps_an_admin_who_can_log_in(

@@ -23,7 +23,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from registry.cli import app
+from registry.cli.main import app
 from tests.faults.server import PROJECT, free_port
 
 SECRETS = {
@@ -102,7 +102,7 @@ def registry(*args: str, data_dir: Path) -> Result:
 def serve(env: dict[str, str], log: Path, workers: int = 1) -> subprocess.Popen[bytes]:
     """`registry serve` on a free loopback port, once /healthz answers."""
     port = free_port()
-    command = [sys.executable, "-c", "from registry.cli import app; app()", "serve"]
+    command = [sys.executable, "-c", "from registry.cli.main import app; app()", "serve"]
     command += ["--port", str(port), "--workers", str(workers), "--graceful-seconds", "5"]
     with log.open("ab") as out:
         process = subprocess.Popen(command, env=env, cwd=PROJECT, stdout=out, stderr=out)

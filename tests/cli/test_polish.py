@@ -16,10 +16,10 @@ from sqlalchemy import Engine, text
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from registry.backup_cli import _tool_env, libpq_url
-from registry.cli import EXAMPLES, app
-from registry.db import make_engine
-from registry.settings import get_settings
+from registry.cli.backup import _tool_env, libpq_url
+from registry.cli.main import EXAMPLES, app
+from registry.core.db import make_engine
+from registry.core.settings import get_settings
 
 REGISTRY = Path(sys.executable).parent / "registry"
 SECRETS = {

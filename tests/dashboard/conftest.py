@@ -28,10 +28,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, select
 
 from api.app import create_app
-from registry.db import transaction
+from registry.core.db import transaction
+from registry.core.settings import Settings
 from registry.ingest.models import SourceRecord
 from registry.matching.models import MatchCandidate
-from registry.settings import Settings
 from tests.api.conftest import Setup, setup  # noqa: F401  (the fixture, shared)
 from tests.dashboard.cdp import Browser, find_chromium
 from tests.factories import bearer, client_token, make_client, make_user, user_token

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
+from registry.core.settings import Settings
 from registry.demo.loader import load_demo
-from registry.settings import Settings
 
 
 def test_demo_loads_once_with_accounts_and_persons(engine: Engine, settings: Settings) -> None:

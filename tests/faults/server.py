@@ -47,7 +47,7 @@ class Server:
         command = [
             sys.executable,
             "-c",
-            "from registry.cli import app; app()",
+            "from registry.cli.main import app; app()",
             "serve",
             "--port",
             str(self.port),

@@ -23,8 +23,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from registry.db import make_engine
-from registry.migrate import upgrade_to_head
+from registry.core.db import make_engine
+from registry.core.migrate import upgrade_to_head
 from tests.factories import make_client, make_programme, record
 from tests.faults.cluster import Cluster
 from tests.faults.server import PROJECT, SECRETS, Server
@@ -213,7 +213,7 @@ def test_acknowledged_batches_survive_crashes(cluster: Cluster, tmp_path: Path) 
         + (current - len(acknowledged_records))
     )
     verify = subprocess.run(
-        [sys.executable, "-c", "from registry.cli import app; app()", "audit", "verify"],
+        [sys.executable, "-c", "from registry.cli.main import app; app()", "audit", "verify"],
         env={**server.env, **SECRETS, "REGISTRY_DATABASE_URL": url},
         cwd=PROJECT,
         capture_output=True,

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.app import create_app
-from registry.db import make_engine
-from registry.migrate import alembic_config, head_revision, upgrade_to_head
-from registry.settings import Settings
+from registry.core.db import make_engine
+from registry.core.migrate import alembic_config, head_revision, upgrade_to_head
+from registry.core.settings import Settings
 from tests.factories import bearer, client_token, make_client, make_programme, record
 from tests.faults.cluster import Cluster
 

@@ -117,7 +117,7 @@ def address_space():
             if line.startswith("VmSize:"):
                 return int(line.split()[1]) * 1024
 import openpyxl
-from registry.errors import InvalidInput
+from registry.core.errors import InvalidInput
 from registry.imports.mapping import RowMapper, load_mapping
 from registry.imports.readers import fingerprint, open_rows
 path, mapping_path, budget = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -18,10 +18,11 @@ from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner
 
 from registry.audit.models import AuditEvent
-from registry.audit.service import AUDIT_LOCK, AuditContext, _event_fields, chain_hash
-from registry.cli import app
-from registry.db import transaction
-from registry.partitions import PARTITION_SCHEMA
+from registry.audit.service import AuditContext, _event_fields, chain_hash
+from registry.cli.main import app
+from registry.core.db import transaction
+from registry.core.locks import LockSpace, hold
+from registry.core.partitions import PARTITION_SCHEMA
 
 ANCHOR_KEY = "test-anchor-key-" + "z" * 32
 READER = AuditContext(actor="user:1", roles=("oversight",))
@@ -53,7 +54,7 @@ def _append_at(engine: Engine, moment: datetime, count: int) -> list[int]:
     ids = []
     with transaction(engine) as session:
         for n in range(count):
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+            hold(session, LockSpace.AUDIT)
             head = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
             prev = bytes(head.hash) if head is not None else bytes(32)
             row = AuditEvent(

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from registry.csvfile import FORMULA_START, csv_writer, safe_cell
+from registry.core.csvfile import FORMULA_START, csv_writer, safe_cell
 from registry.imports.service import RejectedRow, write_rejects
 from registry.overview.export import write_csv
 from tests.factories import bearer, record

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from api.app import create_app
-from registry.settings import Settings
+from registry.core.settings import Settings
 from tests.factories import PASSWORD, make_user
 from tests.faults.server import Server
 

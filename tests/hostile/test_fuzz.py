@@ -28,8 +28,8 @@ from schemathesis.core.failures import FailureGroup
 from sqlalchemy import Engine, text
 
 from api.app import create_app
-from registry.db import make_engine
-from registry.settings import Settings
+from registry.core.db import make_engine
+from registry.core.settings import Settings
 from tests.conftest import KEEP_TABLES
 from tests.factories import client_token, make_client, make_programme, make_user, user_token
 

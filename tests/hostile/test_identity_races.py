@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 
 from linkage.model import default_model
 from registry.access.principal import Principal
-from registry.db import session_factory, transaction, with_retries
-from registry.errors import Conflict, InvalidInput, NotFound
-from registry.ingest.probabilistic import LINKAGE_LOCK_SPACE
+from registry.core.db import session_factory, transaction, with_retries
+from registry.core.errors import Conflict, InvalidInput, NotFound
+from registry.core.locks import LockSpace
+from registry.core.settings import Settings
 from registry.ingest.service import ingest_batch
 from registry.matching.relink import apply_relink, plan_relink
 from registry.matching.stewardship import decide_review, merge_persons, split_person
 from registry.programmes.service import get_programme
-from registry.settings import Settings
 from tests.factories import make_programme, record
 
 STEWARD = Principal(
@@ -151,7 +151,9 @@ class LinkageHold:
         self.session = session_factory(engine)()
 
     def take(self) -> None:
-        self.session.execute(text("SELECT pg_advisory_xact_lock(:s, 0)"), {"s": LINKAGE_LOCK_SPACE})
+        self.session.execute(
+            text("SELECT pg_advisory_xact_lock(:s, 0)"), {"s": int(LockSpace.LINKAGE)}
+        )
 
     def release(self) -> None:
         self.session.commit()

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 
 from api.app import create_app
 from api.middleware import BodyLimitMiddleware
-from registry.settings import Settings
+from registry.core.settings import Settings
 from tests.factories import bearer, record
 from tests.hostile.conftest import Hostile, stored
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 
 from api.app import create_app
 from registry.access import service as access_service
-from registry.settings import Settings
+from registry.core.settings import Settings
 from tests.factories import PASSWORD, make_user
 from tests.hostile.live import live_server
 

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, create_engine, text
 from api.app import create_app
 from api.limits import Admission, HeavyReadLimiter, Refusal, is_heavy
 from api.slots import SlotFiles
-from registry.settings import Settings
+from registry.core.settings import Settings
 from tests.factories import (
     PASSWORD,
     bearer,

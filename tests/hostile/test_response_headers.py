@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from api.authz import public, route_table
-from registry.settings import Settings
+from registry.core.settings import Settings
 from tests.factories import PASSWORD, bearer
 from tests.hostile.conftest import Hostile
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from registry.cli import app
+from registry.cli.main import app
 from tests.imports.conftest import BAD_ROWS, Export, csv_bytes, mapping_json, table_counts
 
 

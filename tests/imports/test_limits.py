@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from registry.cli import app
-from registry.errors import InvalidInput
+from registry.cli.main import app
+from registry.core.errors import InvalidInput
 from registry.imports.limits import LIMITS, ImportLimits
 from registry.imports.mapping import RowMapper, load_mapping, parse_mapping
 from registry.imports.readers import fingerprint, open_rows

@@ -16,12 +16,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from registry.audit.service import AuditContext
-from registry.db import session_factory
-from registry.errors import InvalidInput
+from registry.core.db import session_factory
+from registry.core.errors import InvalidInput
+from registry.core.settings import Settings
 from registry.imports import service
 from registry.imports.mapping import load_mapping, parse_mapping
 from registry.imports.service import ImportResult, import_file
-from registry.settings import Settings
 from tests.imports.conftest import (
     BAD_ROWS,
     GOOD_ROWS,

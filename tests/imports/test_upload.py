@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from api.app import create_app
-from registry.settings import Settings
+from registry.core.settings import Settings
 from tests.factories import bearer, client_token, make_client, make_programme, make_user, user_token
 from tests.imports.conftest import (
     BAD_ROWS,

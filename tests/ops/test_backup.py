@@ -12,10 +12,10 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from api.app import create_app
-from registry.cli import app as cli
-from registry.db import get_engine, make_engine
-from registry.roles import bootstrap, derived_urls
-from registry.settings import Settings, get_settings
+from registry.cli.main import app as cli
+from registry.core.db import get_engine, make_engine
+from registry.core.roles import bootstrap, derived_urls
+from registry.core.settings import Settings, get_settings
 from tests.factories import (
     bearer,
     client_token,

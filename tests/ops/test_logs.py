@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from registry.logging import JsonFormatter, configure_logging
+from registry.core.logging import JsonFormatter, configure_logging
 from tests.factories import (
     bearer,
     client_token,

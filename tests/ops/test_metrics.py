@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 from api.app import create_app
 from api.authz import rule_of
 from api.routers import health, metrics
-from registry.settings import Settings
+from registry.core.settings import Settings
 from tests.factories import bearer, client_token, make_client, make_programme, record
 
 

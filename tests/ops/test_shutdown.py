@@ -12,9 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from registry.db import make_engine
-from registry.migrate import upgrade_to_head
-from registry.roles import bootstrap, derived_urls
+from registry.core.db import make_engine
+from registry.core.migrate import upgrade_to_head
+from registry.core.roles import bootstrap, derived_urls
 from tests.factories import make_client, make_programme, record
 from tests.faults.server import Server
 

@@ -12,10 +12,10 @@ from sqlalchemy import Engine, text
 
 from api.app import create_app
 from registry.access.principal import Principal
-from registry.db import transaction
+from registry.core.db import transaction
+from registry.core.settings import Settings
 from registry.overview import service
 from registry.overview.summary import is_current, refresh_summary
-from registry.settings import Settings
 from tests.factories import bearer
 from tests.overview.conftest import P2, Registry, episode, push
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from linkage.blocking import blocking_keys
-from registry.db import transaction
+from registry.core.db import transaction
 from registry.demo.population import PersonTruth, demo_programmes, generate_persons
 from registry.overview.summary import refresh_summary
 from registry.programmes.service import create_programme

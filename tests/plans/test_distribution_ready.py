@@ -1,4 +1,4 @@
-"""The live schema against the Citus plan (registry/distribution.py, docs/scaling.md)."""
+"""The live schema against the Citus plan (registry/core/distribution.py, docs/scaling.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from registry.distribution import (
+from registry.core.distribution import (
     DROPPED_AT_DISTRIBUTION,
     PLAN,
     UNIQUE_REPLACED_AT_DISTRIBUTION,

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from registry.audit.service import GENESIS, AuditContext, chain_hash, record_event, verify_chain
-from registry.db import transaction
-from registry.migrate import alembic_config
-from registry.partitions import PARTITION_SCHEMA, ensure_partitions, list_partitions
+from registry.core.db import transaction
+from registry.core.migrate import alembic_config
+from registry.core.partitions import PARTITION_SCHEMA, ensure_partitions, list_partitions
 from tests.plans.conftest import FreshDatabase
 
 #: Old months (before the migration's window), this month is added by the fixture.

@@ -23,12 +23,13 @@ from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
 from registry.audit.service import AuditContext, list_events, record_event, who_accessed
-from registry.db import make_engine, session_factory
+from registry.core.db import make_engine, session_factory
+from registry.core.migrate import upgrade_to_head
+from registry.core.settings import Settings
 from registry.ingest import probabilistic, queries
 from registry.ingest.reads import get_record
 from registry.ingest.service import finish_batch, ingest_batch
 from registry.matching.stewardship import list_reviews, person_history
-from registry.migrate import upgrade_to_head
 from registry.overview import quality, summary
 from registry.overview import queries as overview_queries
 from registry.overview.duplicates import duplicates
@@ -37,7 +38,6 @@ from registry.overview.service import coverage, overlaps, persons_in_programmes,
 from registry.persons import golden
 from registry.persons.service import get_person
 from registry.programmes.service import get_programme
-from registry.settings import Settings
 from registry.subject.service import subject_access
 from tests.plans.conftest import FreshDatabase
 from tests.plans.explain import Capture, capturing, constant_names, partition_parents
@@ -313,7 +313,7 @@ SCENARIOS = [
 
 def _maybe_missing(call: Callable[[], Any]) -> Any:
     """A lookup outside the caller's regions answers 404; the plan is what counts here."""
-    from registry.errors import NotFound
+    from registry.core.errors import NotFound
 
     try:
         return call()
@@ -347,7 +347,7 @@ def test_hot_query_plans_avoid_seq_scans(registry: Registry, scenario: Scenario)
     assert capture.planned, f"{scenario.name}: no statement was captured"
     for planned in capture.planned:
         SEEN.setdefault(planned.name, set()).update(
-            planned.seq_scans(registry.partitions, registry.empty)
+            planned.seq_scans(registry.core.partitions, registry.empty)
         )
     RAN.add(scenario.name)
     failures = _check(capture, registry, scenario)

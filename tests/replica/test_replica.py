@@ -21,9 +21,9 @@ from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from api.deps import read_router
-from registry.db import ReadRouter, make_engine
-from registry.migrate import upgrade_to_head
-from registry.settings import Settings
+from registry.core.db import ReadRouter, make_engine
+from registry.core.migrate import upgrade_to_head
+from registry.core.settings import Settings
 from tests.api.conftest import Setup, setup  # noqa: F401  (the fixture, shared)
 from tests.factories import bearer, make_user, user_token
 from tests.overview.conftest import P1, P2, P3, episode, push

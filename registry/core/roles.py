@@ -6,7 +6,7 @@ nothing and may not create in any schema), SELECT/INSERT/UPDATE/DELETE on ordina
 only SELECT and INSERT on the append-only ones (the audit trail, record versions,
 rectifications), never TRUNCATE; it cannot set `session_replication_role` (superuser only).
 The grants themselves are the SQL function `registry_grant_app_privileges()` of migration
-0010, applied again after every upgrade (`registry.migrate.upgrade_to_head`).
+0010, applied again after every upgrade (`registry.core.migrate.upgrade_to_head`).
 
 `bootstrap` (a superuser's one-off: `registry db roles`, the embedded server and the test
 harness call it) creates both roles if missing and hands the database to the owner.

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from registry.embedded_control import forget_dead_holders, hold, pgdata_of
+from registry.core.embedded_control import forget_dead_holders, hold, pgdata_of
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from registry.errors import RegistryError
+from registry.core.errors import RegistryError
 
 EXAMPLE = "Example:\n\n  registry export pseudonymised --out stats --key-file pk.txt"
 export_app = typer.Typer(
@@ -28,9 +28,9 @@ def export_pseudonymised_command(
 ) -> None:
     """Persons and enrolments keyed by an HMAC pseudonym; no names, IDs or birth dates."""
     from registry.audit.service import AuditContext, record_event
-    from registry.cli import _ready_engine
-    from registry.db import transaction
-    from registry.settings import get_settings
+    from registry.cli.engine import ready_engine
+    from registry.core.db import transaction
+    from registry.core.settings import get_settings
     from registry.subject.service import export_pseudonymised, pseudonym_key
 
     settings = get_settings()
@@ -40,7 +40,7 @@ def export_pseudonymised_command(
         )
     try:
         key = pseudonym_key(settings, out)
-        with transaction(_ready_engine()) as session:
+        with transaction(ready_engine()) as session:
             counts = export_pseudonymised(session, out, key)
             record_event(
                 session,

@@ -22,11 +22,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry.metrics import REGISTRY
-from registry.settings import Settings, get_settings
+from registry.core.metrics import REGISTRY
+from registry.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from registry.roles import RoleUrls
+    from registry.core.roles import RoleUrls
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -55,8 +55,8 @@ def resolve_owner_url(settings: Settings) -> str | None:
 @lru_cache(maxsize=4)
 def embedded_role_urls(data_dir: Path) -> RoleUrls:
     """Start the embedded PostgreSQL, create the owner and app roles, and return their URLs."""
-    from registry.embedded import start_embedded
-    from registry.roles import bootstrap, derived_urls
+    from registry.core.embedded import start_embedded
+    from registry.core.roles import bootstrap, derived_urls
 
     superuser = start_embedded(data_dir)
     database = str(make_url(superuser).database)

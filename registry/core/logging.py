@@ -4,7 +4,7 @@ What keeps personal data out: the access log carries route templates, never path
 strings (the API's own middleware writes it; uvicorn's access log is switched off);
 exceptions are logged with their type and stack frames but *without* their message (a
 database error's DETAIL can quote a national ID); the engine hides SQL parameters
-(``hide_parameters=True`` in ``registry.db``).
+(``hide_parameters=True`` in ``registry.core.db``).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def uvicorn_log_config(level: str = "INFO", fmt: str = "json") -> dict[str, Any]
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {
-            "registry": {"()": f"registry.logging.{type(formatter(fmt)).__name__}"},
+            "registry": {"()": f"registry.core.logging.{type(formatter(fmt)).__name__}"},
         },
         "handlers": {
             "stderr": {

@@ -11,9 +11,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, pool, text
 from sqlalchemy.orm import Session
 
-from registry.partitions import ensure_partitions
+from registry.core.partitions import ensure_partitions
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def alembic_config(url: str) -> Config:

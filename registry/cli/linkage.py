@@ -19,11 +19,11 @@ def train(
     activate: Annotated[bool, typer.Option(help="Make the new model the active one.")] = True,
 ) -> None:
     """Estimate m/u from the registry and store a new model version."""
-    from registry.cli import _ready_engine
-    from registry.db import transaction
+    from registry.cli.engine import ready_engine
+    from registry.core.db import transaction
     from registry.matching.training import train_and_store
 
-    with transaction(_ready_engine()) as session:
+    with transaction(ready_engine()) as session:
         try:
             result = train_and_store(session, actor="cli:linkage-train", activate=activate)
         except ValueError as exc:
@@ -55,14 +55,14 @@ def relink(
     """Re-score every record with the active model; report, and with --apply, relink."""
     from tqdm import tqdm
 
-    from registry.cli import _ready_engine
-    from registry.db import transaction
+    from registry.cli.engine import ready_engine
+    from registry.core.db import transaction
+    from registry.core.settings import get_settings
     from registry.matching.blocks import remeasure_oversized_blocks
     from registry.matching.relink import apply_relink, plan_relink
     from registry.matching.store import active_model
-    from registry.settings import get_settings
 
-    with transaction(_ready_engine()) as session:
+    with transaction(ready_engine()) as session:
         model_id, model = active_model(session)
         bars: dict[str, tqdm] = {}
 

@@ -23,7 +23,7 @@ import typer
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
-from registry.errors import ConfigurationError, RegistryError
+from registry.core.errors import ConfigurationError, RegistryError
 
 #: What pg_dump / pg_restore --verbose say as they start on a table's rows.
 _TABLE_LINE = re.compile(
@@ -252,7 +252,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="File to write the dump to.")],
     ) -> None:
         """Dump the registry's database (pg_dump custom format), with progress per table."""
-        from registry.db import get_owner_engine
+        from registry.core.db import get_owner_engine
 
         engine = get_owner_engine()  # the owner: the app role cannot read the partitions
         on_table, close = _table_bar("backup", engine)
@@ -271,7 +271,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Restore a backup into the (empty) database, in one transaction."""
-        from registry.db import get_owner_engine
+        from registry.core.db import get_owner_engine
 
         if not dump.is_file():
             raise RegistryError(f"no such file {dump}")

@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
         and ends with a summary.
         """
         if debug:
-            from registry.cli import DEBUG
+            from registry.cli.help import DEBUG
 
             ctx.meta[DEBUG] = True
         result = run_import(file, programme, mapping, batch_size, workers)
@@ -74,17 +74,17 @@ def run_import(
     from tqdm import tqdm
 
     from registry.audit.service import AuditContext
-    from registry.cli import _ready_engine
-    from registry.db import session_factory
+    from registry.cli.engine import ready_engine
+    from registry.core.db import session_factory
+    from registry.core.settings import get_settings
     from registry.imports.mapping import read_mapping_file
     from registry.imports.service import import_file
-    from registry.settings import get_settings
 
     settings = get_settings()
     mapping = read_mapping_file(mapping_file)
     actor = f"cli:{getpass.getuser()}"
     with file.open("rb") as stream:
-        engine = _ready_engine()
+        engine = ready_engine()
         bar = tqdm(total=None, unit="rows", unit_scale=True, desc="importing", disable=None)
 
         def progress(done: int, approx_total: int) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from registry.errors import Conflict
+from registry.core.errors import Conflict
 
 logger = logging.getLogger(__name__)
 

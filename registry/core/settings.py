@@ -14,7 +14,7 @@ from pydantic import PositiveFloat, PositiveInt, field_validator, model_validato
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from linkage.pairing import PAIR_BLOCK, SINGLE_BLOCK
-from registry.errors import ConfigurationError
+from registry.core.errors import ConfigurationError
 
 _GENERATED_SECRETS = ("jwt_secret", "national_id_key")
 
@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
 
     env: Literal["dev", "test", "prod", "bench"] = "dev"
-    #: The application's connection: the least-privilege role `registry_app` (registry/roles.py).
+    #: The application's connection: the least-privilege role `registry_app` (core/roles.py).
     database_url: str | None = None
     #: The owner's (`registry_owner`): migrations and partition upkeep. When unset, `registry db
     #: upgrade` uses REGISTRY_DATABASE_URL and the other commands migrate nothing.

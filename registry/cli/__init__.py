@@ -1,0 +1,1 @@
+"""The `registry` command, one module per command group; `main` assembles them."""

@@ -1,0 +1,1 @@
+"""Infrastructure every domain package stands on: settings, database, errors, logging, upkeep."""
