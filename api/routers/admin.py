@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.authz import ANY_PERSON_ROLE, ANY_ROLE, allow
 from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep
-from registry.access.models import AppUser
 from registry.access.service import (
+    UserAccount,
     change_password,
     create_client,
     create_user,
@@ -89,7 +89,7 @@ UsernamePath = Path(min_length=2, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
 ClientIdPath = Path(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
 
 
-def _user_out(user: AppUser) -> UserOut:
+def _user_out(user: UserAccount) -> UserOut:
     return UserOut(
         username=user.username, roles=user.roles, regions=user.regions, programmes=user.programmes
     )
@@ -144,7 +144,13 @@ def post_user(
     return _user_out(user)
 
 
-@router.patch("/users/me", status_code=204, dependencies=[allow(*ANY_PERSON_ROLE)])
+@router.patch(
+    "/users/me",
+    status_code=204,
+    response_class=Response,
+    response_model=None,
+    dependencies=[allow(*ANY_PERSON_ROLE)],
+)
 def patch_own_password(
     body: PasswordChangeIn,
     session: SessionDep,

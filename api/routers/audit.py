@@ -9,14 +9,15 @@ through ``SessionDep``), naming every person the answer named.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from api.authz import allow
 from api.deps import AuditDep, ReadSessionDep, SessionDep
 from registry.audit.manifest import record_naming, verify_trail
+from registry.audit.schemas import EventPage, PersonAccesses, TrailCheck
 from registry.audit.service import events_csv, list_events, who_accessed
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -28,6 +29,7 @@ CSV_PAGE_CAP = 10_000
 @router.get(
     "/events",
     dependencies=[allow("auditor")],
+    response_model=EventPage,
     responses={200: {"content": {"text/csv": {}}, "description": "JSON page, or CSV export"}},
 )
 def get_events(
@@ -42,7 +44,7 @@ def get_events(
     cursor: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int | None, Query(ge=1, le=CSV_PAGE_CAP)] = None,
     accept: Annotated[str | None, Header()] = None,
-) -> Any:
+) -> EventPage | Response:
     """Events newest first; filter by actor, person, action and time; page with `cursor`.
 
     With `Accept: text/csv` the same page comes as CSV (up to 10,000 events, default all of
@@ -65,36 +67,44 @@ def get_events(
         session,
         audit,
         "audit.read",
-        person_ids=[p for event in page["events"] for p in event["person_ids"]],
+        person_ids=[p for event in page.events for p in event.person_ids],
         detail={
             "view": "events",
             "format": "csv" if as_csv else "json",
-            "events": len(page["events"]),
+            "events": len(page.events),
             "filters": {k: str(v) for k, v in filters.items() if v is not None},
         },
     )
     if not as_csv:
         return page
     headers = {"Content-Disposition": 'attachment; filename="audit-events.csv"'}
-    if page["next_cursor"] is not None:
-        headers["X-Next-Cursor"] = str(page["next_cursor"])
-    return Response(events_csv(page["events"]), media_type="text/csv", headers=headers)
+    if page.next_cursor is not None:
+        headers["X-Next-Cursor"] = str(page.next_cursor)
+    return Response(events_csv(page.events), media_type="text/csv", headers=headers)
 
 
-@router.get("/persons/{person_id}/accesses", dependencies=[allow("auditor")])
+@router.get(
+    "/persons/{person_id}/accesses",
+    dependencies=[allow("auditor")],
+    response_model=PersonAccesses,
+)
 def get_person_accesses(
     session: SessionDep,
     reads: ReadSessionDep,
     audit: AuditDep,
     person_id: Annotated[str, Path(max_length=64)],
-) -> dict[str, Any]:
+) -> PersonAccesses:
     """Who accessed a person: per actor and action, how often, first and last time, purposes."""
     accesses = who_accessed(reads, person_id)
     record_naming(session, audit, "audit.read", person_ids=[person_id], detail={"view": "accesses"})
-    return {"person_id": person_id, "accesses": accesses}
+    return PersonAccesses(person_id, accesses)
 
 
-@router.get("/verify", dependencies=[allow("auditor")])
-def get_verify(session: ReadSessionDep) -> dict[str, Any]:
-    """Recompute the hash chain, then every manifest it binds; name the first broken event."""
-    return verify_trail(session)
+@router.get("/verify", dependencies=[allow("auditor")], response_model=TrailCheck)
+def get_verify(session: ReadSessionDep) -> JSONResponse:
+    """Recompute the hash chain, then every manifest it binds; name the first broken event.
+
+    Fields that do not apply to the outcome (``first_broken`` of a sound chain, ``head`` of a
+    broken one …) are left out of the answer, not sent as null.
+    """
+    return JSONResponse(verify_trail(session).to_json())

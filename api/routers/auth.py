@@ -18,6 +18,8 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 class TokenOut(BaseModel):
+    """An OAuth2 bearer token (RFC 6749 section 5.1) and its lifetime in seconds."""
+
     access_token: str
     token_type: str = "bearer"
     expires_in: int
@@ -59,7 +61,13 @@ def token(
     return TokenOut(access_token=access_token, expires_in=ttl)
 
 
-@router.post("/logout", status_code=204, dependencies=[allow(*ANY_ROLE)])
+@router.post(
+    "/logout",
+    status_code=204,
+    response_class=Response,
+    response_model=None,
+    dependencies=[allow(*ANY_ROLE)],
+)
 def logout(session: SessionDep, principal: PrincipalDep, audit: AuditDep) -> Response:
     """Revoke the caller's tokens: this one and every other issued to the same subject."""
     revoke_tokens(session, principal.subject)

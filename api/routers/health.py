@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from api.authz import public
@@ -13,16 +14,43 @@ from registry.core.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["operations"])
 
-_UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"description": "not ready"}}
+
+class Liveness(BaseModel):
+    """The process is up."""
+
+    status: str
 
 
-@router.get("/healthz", dependencies=[public()])
-def healthz() -> dict[str, str]:
+class Readiness(BaseModel):
+    """The database answers and its schema is at the newest migration."""
+
+    status: str
+    database: str
+    revision: str | None
+
+
+class Unready(BaseModel):
+    """Why the registry is not ready: the database unreachable, or migrations pending."""
+
+    status: str
+    database: str
+    reason: str | None = None
+    at: str | None = None
+    head: str | None = None
+
+
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"description": "not ready", "model": Unready}
+}
+
+
+@router.get("/healthz", dependencies=[public()], response_model=Liveness)
+def healthz() -> Liveness:
     """The process is up (it does not touch the database)."""
-    return {"status": "ok"}
+    return Liveness(status="ok")
 
 
-@router.get("/readyz", dependencies=[public()], responses=_UNAVAILABLE)
+@router.get("/readyz", dependencies=[public()], response_model=Readiness, responses=_UNAVAILABLE)
 def readyz(request: Request) -> JSONResponse:
     """The database answers and its schema is at the newest migration; 503 otherwise."""
     engine = request.app.state.engine

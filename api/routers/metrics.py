@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse
 
 from api.authz import public
 from registry.core.errors import Forbidden
@@ -35,11 +35,12 @@ def _allowed(request: Request) -> bool:
 @router.get(
     "/metrics",
     dependencies=[public()],
-    response_class=Response,
+    response_class=PlainTextResponse,
+    response_model=None,
     responses={200: {"content": {CONTENT_TYPE.split(";")[0]: {}}}, 403: {}},
 )
-def metrics(request: Request) -> Response:
+def metrics(request: Request) -> PlainTextResponse:
     """Prometheus text: requests, latencies, batch sizes, link outcomes, review queue."""
     if not _allowed(request):
         raise Forbidden("metrics are served only to the monitoring networks")
-    return Response(render_metrics(request.app.state.engine), media_type=CONTENT_TYPE)
+    return PlainTextResponse(render_metrics(request.app.state.engine), media_type=CONTENT_TYPE)

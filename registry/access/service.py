@@ -35,6 +35,30 @@ class IssuedClient:
 
 
 @dataclass(frozen=True)
+class UserAccount:
+    """A person's account: login name, roles and region/programme scopes."""
+
+    id: int
+    username: str
+    roles: list[str]
+    regions: list[str]
+    programmes: list[str]
+    disabled: bool
+
+    @classmethod
+    def of(cls, user: AppUser) -> UserAccount:
+        """The account of a user row."""
+        return cls(
+            user.id,
+            user.username,
+            list(user.roles),
+            list(user.regions),
+            list(user.programmes),
+            bool(user.disabled),
+        )
+
+
+@dataclass(frozen=True)
 class Authenticated:
     """A successful sign-in: the token subject and the token version to sign into it."""
 
@@ -80,7 +104,7 @@ def create_user(
     roles: list[str],
     regions: list[str],
     programmes: list[str],
-) -> AppUser:
+) -> UserAccount:
     """Create a user with an Argon2-hashed password, roles and region/programme scopes."""
     if not _USERNAME.match(username):
         raise InvalidInput("username must be 2-100 letters, digits or ._@-")
@@ -100,7 +124,7 @@ def create_user(
         session.flush()
     except IntegrityError as exc:
         raise Conflict(f"user {username!r} already exists") from exc
-    return user
+    return UserAccount.of(user)
 
 
 def create_client(session: Session, *, programme_code: str, name: str) -> IssuedClient:
@@ -129,7 +153,7 @@ def _user_by_name(session: Session, username: str) -> AppUser:
     return user
 
 
-def disable_user(session: Session, username: str, *, by: str) -> AppUser:
+def disable_user(session: Session, username: str, *, by: str) -> UserAccount:
     """Disable a user and revoke every token it holds (its token version moves on)."""
     user = _user_by_name(session, username)
     if by == f"user:{user.id}":
@@ -137,15 +161,15 @@ def disable_user(session: Session, username: str, *, by: str) -> AppUser:
     user.disabled = True
     user.token_version += 1
     session.flush()
-    return user
+    return UserAccount.of(user)
 
 
-def enable_user(session: Session, username: str) -> AppUser:
+def enable_user(session: Session, username: str) -> UserAccount:
     """Enable a disabled user again (tokens issued before the disable stay revoked)."""
     user = _user_by_name(session, username)
     user.disabled = False
     session.flush()
-    return user
+    return UserAccount.of(user)
 
 
 def rotate_client_secret(session: Session, client_id: str) -> IssuedClient:

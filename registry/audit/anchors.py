@@ -17,8 +17,8 @@ import os
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+from registry.audit.schemas import TrailCheck
 from registry.core.errors import ConfigurationError, InvalidInput
 from registry.core.settings import Settings
 
@@ -58,16 +58,16 @@ def anchor_key(settings: Settings) -> bytes:
     return key
 
 
-def new_anchor(outcome: dict[str, Any]) -> Anchor:
+def new_anchor(outcome: TrailCheck) -> Anchor:
     """An anchor of the chain a clean verification (`verify_chain`) found."""
-    if not outcome["ok"]:
+    if not outcome.ok:
         raise InvalidInput("the audit chain does not verify: nothing anchored")
-    if not outcome.get("head_id"):
+    if not outcome.head_id:
         raise InvalidInput("the audit trail is empty: nothing to anchor")
     return Anchor(
-        event_id=int(outcome["head_id"]),
-        hash=str(outcome["head"]),
-        count=int(outcome["events_checked"]),
+        event_id=outcome.head_id,
+        hash=str(outcome.head),
+        count=outcome.events_checked,
         anchored_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 

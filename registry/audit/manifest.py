@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from itertools import groupby
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from registry.audit.anchors import Anchor
 from registry.audit.naming import person_key
+from registry.audit.schemas import ManifestCheck, TrailCheck
 from registry.audit.service import AuditContext, record_event, verify_chain
 
 #: Up to this many persons an event names them itself; beyond, a manifest does.
@@ -111,7 +113,7 @@ def _write_manifest(session: Session, listed: Sequence[str]) -> None:
     )
 
 
-def verify_manifests(session: Session) -> dict[str, Any]:
+def verify_manifests(session: Session) -> ManifestCheck:
     """Recompute every manifest against its event's count and sha256; name the first that differs.
 
     A manifest row that no event claims (added afterwards, or its event's row altered) counts
@@ -131,22 +133,23 @@ def verify_manifests(session: Session) -> dict[str, Any]:
             chunks += person_ids is not None
         found = {"persons": persons, "chunks": chunks, "sha256": digest.hexdigest()}
         if {k: expected.get(k) for k in found} != found:
-            return {"manifests_checked": checked, "manifest_broken": event_id}
+            return ManifestCheck(checked, manifest_broken=event_id)
         checked += 1
     orphan = session.execute(text(_ORPHANS)).scalar()
     if orphan is not None:
-        return {"manifests_checked": checked, "manifest_broken": int(orphan)}
-    return {"manifests_checked": checked}
+        return ManifestCheck(checked, manifest_broken=int(orphan))
+    return ManifestCheck(checked)
 
 
-def verify_trail(session: Session, anchors: Sequence[Anchor] = ()) -> dict[str, Any]:
+def verify_trail(session: Session, anchors: Sequence[Anchor] = ()) -> TrailCheck:
     """The whole trail: the chain (from genesis, its months, the anchors), then every manifest."""
     outcome = verify_chain(session, anchors)
-    if not outcome["ok"]:
+    if not outcome.ok:
         return outcome
     manifests = verify_manifests(session)
-    if "manifest_broken" not in manifests:
-        return {**outcome, **manifests}
-    broken = manifests["manifest_broken"]
+    checked = replace(outcome, manifests_checked=manifests.manifests_checked)
+    broken = manifests.manifest_broken
+    if broken is None:
+        return checked
     problem = f"the manifest of event {broken} does not match what the event recorded"
-    return {**outcome, **manifests, "ok": False, "problems": [*outcome["problems"], problem]}
+    return replace(checked, ok=False, manifest_broken=broken, problems=[*outcome.problems, problem])

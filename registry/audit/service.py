@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from registry.audit.anchors import Anchor
 from registry.audit.models import AuditEvent
 from registry.audit.naming import NAMING_EVENTS, names_person, naming_params
+from registry.audit.schemas import Access, EventPage, ListedEvent, TrailCheck
 from registry.core.csvfile import csv_writer
 from registry.core.db import execute_script
 from registry.core.locks import LockSpace, lock_sql
@@ -158,7 +159,7 @@ def _missing_months(session: Session, event_months: set[date]) -> list[str]:
     ]
 
 
-def verify_chain(session: Session, anchors: Sequence[Anchor] = ()) -> dict[str, Any]:
+def verify_chain(session: Session, anchors: Sequence[Anchor] = ()) -> TrailCheck:
     """Check the chain from genesis, its months, and that it extends every anchor given.
 
     Streams the events in id order once (ids come from a sequence, so rolled-back
@@ -201,17 +202,17 @@ def verify_chain(session: Session, anchors: Sequence[Anchor] = ()) -> dict[str, 
     for event_id in sorted(pending):
         problems.append(f"anchor not extended: anchored event {event_id} is missing")
     problems.extend(_missing_months(session, months))
-    outcome: dict[str, Any] = {"ok": not problems, "events_checked": checked}
-    if first_broken is not None:
-        outcome["first_broken"] = first_broken
-    else:
-        outcome.update(head=prev.hex(), head_id=prev_id)
-    if anchors:
-        outcome["anchors_checked"] = len(anchors)
     if len(problems) > MAX_PROBLEMS:
         problems = [*problems[:MAX_PROBLEMS], f"… and {len(problems) - MAX_PROBLEMS} more"]
-    outcome["problems"] = problems
-    return outcome
+    return TrailCheck(
+        ok=not problems,
+        events_checked=checked,
+        first_broken=first_broken,
+        head=prev.hex() if first_broken is None else None,
+        head_id=prev_id if first_broken is None else None,
+        anchors_checked=len(anchors) if anchors else None,
+        problems=problems,
+    )
 
 
 def list_events(
@@ -225,7 +226,7 @@ def list_events(
     cursor: int | None = None,
     limit: int = 100,
     page_cap: int = MAX_PAGE,
-) -> dict[str, Any]:
+) -> EventPage:
     """A page of events, newest first, filtered; `next_cursor` continues the listing."""
     limit = min(limit, page_cap)
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
@@ -242,9 +243,9 @@ def list_events(
     if cursor:
         query = query.where(AuditEvent.id < cursor)
     rows: Sequence[AuditEvent] = session.scalars(query).all()
-    events = [{"id": r.id, **_event_fields(r), "hash": bytes(r.hash).hex()} for r in rows]
+    events = [ListedEvent(id=r.id, **_event_fields(r), hash=bytes(r.hash).hex()) for r in rows]
     next_cursor = rows[-1].id if rows and len(rows) == limit else None
-    return {"events": events, "next_cursor": next_cursor}
+    return EventPage(events, next_cursor)
 
 
 #: The identity decisions a steward takes; each is audited through record_identity_decision.
@@ -286,7 +287,7 @@ def record_identity_decision(
     )
 
 
-def who_accessed(session: Session, person_id: str) -> list[dict[str, Any]]:
+def who_accessed(session: Session, person_id: str) -> list[Access]:
     """Who touched a person: per actor and action, how often, first and last time (one query).
 
     Events naming the person through a manifest (a bulk export) count as well.
@@ -307,16 +308,16 @@ def who_accessed(session: Session, person_id: str) -> list[dict[str, Any]]:
         naming_params(person_id),
     ).mappings()
     return [
-        {
-            "actor": r["actor"],
-            "roles": str(r["roles"] or "").split(),
-            "action": r["action"],
-            "outcome": r["outcome"],
-            "events": int(r["events"]),
-            "first_at": r["first_at"],
-            "last_at": r["last_at"],
-            "purposes": sorted(r["purposes"] or []),
-        }
+        Access(
+            actor=r["actor"],
+            roles=str(r["roles"] or "").split(),
+            action=r["action"],
+            outcome=r["outcome"],
+            events=int(r["events"]),
+            first_at=r["first_at"],
+            last_at=r["last_at"],
+            purposes=sorted(r["purposes"] or []),
+        )
         for r in rows
     ]
 
@@ -338,7 +339,7 @@ CSV_COLUMNS = (
 )
 
 
-def events_csv(events: Sequence[dict[str, Any]]) -> str:
+def events_csv(events: Sequence[ListedEvent]) -> str:
     """Listed events as CSV (lists joined by spaces, detail as JSON)."""
     buffer = io.StringIO()
     writer = csv_writer(buffer, lineterminator="\n")
@@ -346,7 +347,7 @@ def events_csv(events: Sequence[dict[str, Any]]) -> str:
     for event in events:
         row = []
         for column in CSV_COLUMNS:
-            value = event.get(column)
+            value = getattr(event, column)
             if isinstance(value, list):
                 value = " ".join(str(v) for v in value)
             elif isinstance(value, dict):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +13,10 @@ from registry.cli.help import examples
 from registry.core.errors import RegistryError
 from registry.core.settings import get_settings
 
+if TYPE_CHECKING:
+    from registry.audit.anchors import Anchor
+    from registry.audit.schemas import TrailCheck
+
 audit_app = typer.Typer(
     help="The tamper-evident audit trail.",
     epilog=examples("audit verify", "audit anchor"),
@@ -19,13 +24,13 @@ audit_app = typer.Typer(
 )
 
 
-def _verified(anchors: Path | None) -> dict[str, Any]:
+def _verified(anchors: Path | None) -> TrailCheck:
     """The chain's verification, against the signed anchors of a file when one is given."""
     from registry.audit.anchors import anchor_key, read_anchors
     from registry.audit.manifest import verify_trail
     from registry.core.db import transaction
 
-    kept: list[Any] = []
+    kept: list[Anchor] = []
     refused: list[str] = []
     if anchors is not None and anchors.exists():
         kept, refused = read_anchors(anchors, anchor_key(get_settings()))
@@ -34,14 +39,14 @@ def _verified(anchors: Path | None) -> dict[str, Any]:
     with transaction(ready_engine()) as session:
         outcome = verify_trail(session, kept)
     if refused:
-        outcome = {**outcome, "ok": False, "problems": [*refused, *outcome["problems"]]}
+        outcome = replace(outcome, ok=False, problems=[*refused, *outcome.problems])
     return outcome
 
 
-def _say_broken(outcome: dict[str, Any]) -> None:
-    where = f" at event {outcome['first_broken']}" if "first_broken" in outcome else ""
+def _say_broken(outcome: TrailCheck) -> None:
+    where = f" at event {outcome.first_broken}" if outcome.first_broken is not None else ""
     typer.echo(f"audit chain BROKEN{where}", err=True)
-    for problem in outcome["problems"]:
+    for problem in outcome.problems:
         typer.echo(f"  {problem}", err=True)
     raise typer.Exit(1)
 
@@ -58,10 +63,10 @@ def audit_verify(anchors: AnchorsOption = None) -> None:
     if anchors is not None and not anchors.is_file():
         raise RegistryError(f"no such file {anchors}")
     outcome = _verified(anchors)
-    if not outcome["ok"]:
+    if not outcome.ok:
         _say_broken(outcome)
-    extra = f", extends {outcome['anchors_checked']} anchors" if anchors else ""
-    typer.echo(f"audit chain ok: {outcome['events_checked']} events{extra}")
+    extra = f", extends {outcome.anchors_checked or 0} anchors" if anchors else ""
+    typer.echo(f"audit chain ok: {outcome.events_checked} events{extra}")
 
 
 @audit_app.command("anchor", epilog=examples("audit anchor"))
@@ -75,10 +80,10 @@ def audit_anchor(
     from registry.audit.anchors import anchor_key, append_anchor, new_anchor
 
     outcome = _verified(out)
-    if not outcome["ok"]:
+    if not outcome.ok:
         _say_broken(outcome)
     if out is None:
-        typer.echo(f"{outcome['head']}  events={outcome['events_checked']}")
+        typer.echo(f"{outcome.head}  events={outcome.events_checked}")
         return
     anchor = new_anchor(outcome)
     append_anchor(out, anchor, anchor_key(get_settings()))

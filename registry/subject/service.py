@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,66 +24,90 @@ from registry.persons.models import Person
 from registry.persons.service import get_person
 from registry.programmes.service import get_programme
 from registry.subject.models import PersonRectification
+from registry.subject.schemas import (
+    AccessedBy,
+    Episode,
+    GoldenRecord,
+    HeldRecord,
+    HeldVersion,
+    Link,
+    Rectification,
+    Rectified,
+    SubjectAccess,
+    SubjectEnrolment,
+)
 
 SUBJECT_STEWARDS = ("steward",)
 #: Golden-record fields a steward may correct (region is a scope, not a correction).
 RECTIFIABLE = ("given_name", "family_name", "birth_date", "sex", "municipality", "mother_name")
 
 
-def _rectifications(session: Session, person_id: str) -> list[dict[str, Any]]:
+def _rectifications(session: Session, person_id: str) -> list[Rectification]:
     rows = session.scalars(
         select(PersonRectification)
         .where(PersonRectification.person_id == uuid.UUID(person_id))
         .order_by(PersonRectification.id)
     )
     return [
-        {
-            "id": r.id,
-            "field": r.field,
-            "old_value": r.old_value,
-            "new_value": r.new_value,
-            "reason": r.reason,
-            "actor": r.actor,
-            "rectified_at": r.rectified_at,
-        }
+        Rectification(
+            id=r.id,
+            field=r.field,
+            old_value=r.old_value,
+            new_value=r.new_value,
+            reason=r.reason,
+            actor=r.actor,
+            rectified_at=r.rectified_at,
+        )
         for r in rows
     ]
 
 
-def subject_access(session: Session, principal: Principal, person_id: str) -> dict[str, Any]:
+def _held_record(record: dict[str, Any]) -> HeldRecord:
+    """A source record as `get_record` reads it, typed for the export."""
+    return HeldRecord(
+        **{
+            **record,
+            "link": Link(**record["link"]),
+            "versions": [HeldVersion(**v) for v in record["versions"]],
+            "enrolments": [Episode(**e) for e in record["enrolments"]],
+        }
+    )
+
+
+def subject_access(session: Session, principal: Principal, person_id: str) -> SubjectAccess:
     """One export of everything held on a person: data, sources, enrolments, who accessed it."""
     principal.require(*SUBJECT_STEWARDS)
     person = get_person(session, principal, person_id)  # scope-filtered: outside is a 404
     key = person["person_id"]
     sources = [
-        get_record(session, get_programme(session, p["programme"]), p["source_id"])
+        _held_record(get_record(session, get_programme(session, p["programme"]), p["source_id"]))
         for p in person["programmes"]
     ]
     enrolments = [
-        {"programme": p["programme"], "source_id": p["source_id"], **episode}
+        SubjectEnrolment(programme=p["programme"], source_id=p["source_id"], **episode)
         for p in person["programmes"]
         for episode in p["enrolments"]
     ]
     accesses = session.scalars(select(AuditEvent).where(names_person(key)).order_by(AuditEvent.id))
-    golden = {k: v for k, v in person.items() if k != "programmes"}
-    return {
-        "generated_at": datetime.now(UTC),
-        "person": golden,
-        "source_records": sources,
-        "enrolments": enrolments,
-        "rectifications": _rectifications(session, key),
-        "accessed_by": [
-            {
-                "occurred_at": e.occurred_at,
-                "actor": e.actor,
-                "roles": list(e.roles),
-                "action": e.action,
-                "outcome": e.outcome,
-                "purpose": e.purpose,
-            }
+    golden = GoldenRecord(**{k: v for k, v in person.items() if k != "programmes"})
+    return SubjectAccess(
+        generated_at=datetime.now(UTC),
+        person=golden,
+        source_records=sources,
+        enrolments=enrolments,
+        rectifications=_rectifications(session, key),
+        accessed_by=[
+            AccessedBy(
+                occurred_at=e.occurred_at,
+                actor=e.actor,
+                roles=list(e.roles),
+                action=e.action,
+                outcome=e.outcome,
+                purpose=e.purpose,
+            )
             for e in accesses
         ],
-    }
+    )
 
 
 def _rectified_value(field: str, value: Any) -> Any:
@@ -108,15 +131,6 @@ def _rectified_value(field: str, value: Any) -> Any:
             raise InvalidInput(f"sex must be one of {', '.join(sorted(SEXES))}")
         return value.upper()
     return value.strip()
-
-
-@dataclass(frozen=True)
-class Rectified:
-    """The outcome of a rectification: the person and the fields that changed."""
-
-    person_id: str
-    fields: list[str]
-    record_ids: list[str]
 
 
 def rectify(

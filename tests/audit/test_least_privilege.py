@@ -151,7 +151,7 @@ def test_a_database_a_superuser_migrated_is_handed_to_the_owner(server_url: str)
         app = make_engine(urls.app, pool_size=1)
         with transaction(app) as session:
             record_event(session, AuditContext("user:2", ("auditor",)), "person.read")
-            assert verify_chain(session)["ok"] is True
+            assert verify_chain(session).ok is True
             strays = session.execute(
                 text(
                     "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"

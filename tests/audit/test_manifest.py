@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from registry.audit.manifest import CHUNK, manifest_digest, record_naming, verify_manifests
+from registry.audit.schemas import ManifestCheck
 from registry.audit.service import AuditContext, list_events, verify_chain, who_accessed
 from registry.cli.main import app
 from registry.core.db import transaction
@@ -64,8 +65,8 @@ def test_a_manifest_is_chunked_sorted_and_bound_by_its_digest(engine: Engine) ->
     assert [p for _, ids in chunks for p in ids] == listed
     assert len(chunks[0][1]) == CHUNK
     with transaction(engine) as session:
-        assert verify_manifests(session) == {"manifests_checked": 1}
-        assert verify_chain(session)["ok"] is True
+        assert verify_manifests(session) == ManifestCheck(manifests_checked=1)
+        assert verify_chain(session).ok is True
 
 
 def test_small_answers_stay_in_the_event_and_odd_ids_never_leave_it(engine: Engine) -> None:
@@ -88,15 +89,15 @@ def test_who_accessed_and_the_listing_find_a_person_named_in_a_manifest(engine: 
     event_id = _export(engine, persons)
     with transaction(engine) as session:
         (access,) = who_accessed(session, persons[3].upper())  # any spelling of the UUID
-        assert (access["actor"], access["action"], access["events"]) == (
+        assert (access.actor, access.action, access.events) == (
             "user:7",
             "links.export",
             1,
         )
-        listed = list_events(session, person_id=persons[3])["events"]
-        assert [e["id"] for e in listed] == [event_id]
+        listed = list_events(session, person_id=persons[3]).events
+        assert [e.id for e in listed] == [event_id]
         assert who_accessed(session, "no such person") == []
-        assert list_events(session, person_id="no such person")["events"] == []
+        assert list_events(session, person_id="no such person").events == []
 
 
 def test_manifest_rows_refuse_update_delete_and_truncate(
@@ -151,4 +152,4 @@ def test_verify_names_the_event_whose_manifest_was_altered(
     assert said.exit_code == 1 and f"the manifest of event {expected} does not" in said.output
     # the chain itself is intact: only the manifest check could have caught this
     with transaction(engine) as session:
-        assert verify_chain(session)["ok"] is True
+        assert verify_chain(session).ok is True

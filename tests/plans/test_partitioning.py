@@ -11,6 +11,7 @@ from alembic import command
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+from registry.audit.schemas import TrailCheck
 from registry.audit.service import GENESIS, AuditContext, chain_hash, record_event, verify_chain
 from registry.core.db import transaction
 from registry.core.migrate import alembic_config
@@ -99,7 +100,7 @@ def _relkind(engine: Engine, table: str) -> str:
         )
 
 
-def _verify(engine: Engine) -> dict[str, Any]:
+def _verify(engine: Engine) -> TrailCheck:
     with transaction(engine) as session:
         return verify_chain(session)
 
@@ -121,7 +122,7 @@ def test_upgrade_partitions_by_month_keeping_rows_chain_and_ids(
     _seed_0005(engine, moments)
     before = _snapshot(engine)
     head = _verify(engine)
-    assert head["ok"] is True and head["events_checked"] == 3
+    assert head.ok is True and head.events_checked == 3
 
     command.upgrade(alembic_config(url), "head")
 
@@ -151,7 +152,7 @@ def test_upgrade_partitions_by_month_keeping_rows_chain_and_ids(
             )
         ).one()
     assert tuple(ids) == (4, 4)
-    assert _verify(engine)["events_checked"] == 4
+    assert _verify(engine).events_checked == 4
 
 
 def test_downgrade_restores_plain_tables_and_the_unique_version(
@@ -165,7 +166,7 @@ def test_downgrade_restores_plain_tables_and_the_unique_version(
 
     assert _snapshot(engine) == before
     assert _relkind(engine, "audit_event") == _relkind(engine, "source_record_version") == "r"
-    assert _verify(engine)["events_checked"] == 3
+    assert _verify(engine).events_checked == 3
     with engine.connect() as conn:
         schema = conn.execute(text("SELECT to_regnamespace(:s)"), {"s": PARTITION_SCHEMA})
         assert schema.scalar() is None
@@ -242,7 +243,7 @@ def test_default_partition_catches_a_missing_month_and_creating_it_moves_the_row
     assert where["user:2"] == f"{PARTITION_SCHEMA}.audit_event_p2099_03"
     assert where["user:3"] == f"{PARTITION_SCHEMA}.audit_event_default"
     assert _snapshot(engine) == before
-    assert _verify(engine)["events_checked"] == 4
+    assert _verify(engine).events_checked == 4
     # the new month and the re-made default partition refuse TRUNCATE like the others
     for name in ("audit_event_p2099_03", "audit_event_default"):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:

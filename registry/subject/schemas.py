@@ -1,0 +1,145 @@
+"""Data-subject rights' answers: the subject access export and a rectification's outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class GoldenRecord:
+    """The person as the registry holds it (the golden record)."""
+
+    person_id: str
+    status: str
+    merged_into: str | None
+    given_name: str | None
+    family_name: str | None
+    birth_date: date | None
+    sex: str | None
+    region: str | None
+    municipality: str | None
+    mother_name: str | None
+
+
+@dataclass(frozen=True)
+class Link:
+    """How a source record was linked to its person, and the linkage score if scored."""
+
+    method: str
+    score: float | None
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One enrolment episode with its valid time and system time."""
+
+    benefit_code: str
+    target_group: str | None
+    status: str | None
+    start_date: date
+    end_date: date | None
+    amount: float | None
+    region: str | None
+    source_version: int
+    recorded_at: datetime
+    superseded_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HeldVersion:
+    """One received version of a source record, as the feed sent it (raw ID removed)."""
+
+    version: int
+    received_at: datetime
+    retracted: bool
+    #: the version's stored JSON payload (data, shaped by the feed)
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HeldRecord:
+    """A programme's source record of the person: fields, link, versions and episodes."""
+
+    programme: str
+    source_id: str
+    person_id: str
+    link: Link
+    version: int
+    retracted: bool
+    national_id: str | None
+    given_name: str | None
+    family_name: str | None
+    birth_date: date | None
+    sex: str | None
+    region: str | None
+    municipality: str | None
+    mother_name: str | None
+    updated_at: datetime
+    versions: list[HeldVersion]
+    enrolments: list[Episode]
+
+
+@dataclass(frozen=True)
+class SubjectEnrolment:
+    """An enrolment episode of the person, with the programme record it came from."""
+
+    programme: str
+    source_id: str
+    benefit_code: str
+    target_group: str | None
+    status: str | None
+    start_date: date
+    end_date: date | None
+    amount: float | None
+    region: str | None
+    source_version: int
+    recorded_at: datetime
+    superseded_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Rectification:
+    """One corrected golden-record field: old and new value, why, by whom, when."""
+
+    id: int
+    field: str
+    old_value: str | None
+    new_value: str | None
+    reason: str
+    actor: str
+    rectified_at: datetime
+
+
+@dataclass(frozen=True)
+class AccessedBy:
+    """One audit event that named the person."""
+
+    occurred_at: datetime
+    actor: str
+    roles: list[str]
+    action: str
+    outcome: str
+    purpose: str | None
+
+
+@dataclass(frozen=True)
+class SubjectAccess:
+    """Everything held on a person, as one export."""
+
+    generated_at: datetime
+    person: GoldenRecord
+    source_records: list[HeldRecord]
+    enrolments: list[SubjectEnrolment]
+    rectifications: list[Rectification]
+    accessed_by: list[AccessedBy]
+
+
+@dataclass(frozen=True)
+class Rectified:
+    """The outcome of a rectification: the person and the fields that changed."""
+
+    person_id: str
+    fields: list[str]
+    record_ids: list[str]
