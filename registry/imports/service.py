@@ -101,13 +101,44 @@ class ImportSummary:
     def rows_per_second(self) -> float:
         return self.rows_read / self.seconds if self.seconds > 0 else 0.0
 
-    def as_dict(self) -> dict[str, Any]:
-        """The summary as JSON-ready data."""
-        return {
-            **asdict(self),
-            "seconds": round(self.seconds, 3),
-            "rows_per_second": round(self.rows_per_second, 1),
-        }
+    def view(self) -> SummaryView:
+        """The summary as answered: seconds and the rate rounded."""
+        return SummaryView(
+            **{**asdict(self), "seconds": round(self.seconds, 3)},
+            rows_per_second=round(self.rows_per_second, 1),
+        )
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """What an import did, as answered (ImportSummary's counts, with the rate)."""
+
+    programme: str
+    file_sha256: str
+    format: str
+    rows_read: int
+    accepted: int
+    rejected: int
+    unchanged: int
+    created: int
+    linked: int
+    review: int
+    retracted: int
+    warnings: int
+    batches: int
+    replayed_batches: int
+    reasons_omitted: int
+    seconds: float
+    rows_per_second: float
+
+
+@dataclass(frozen=True)
+class ImportAnswer:
+    """The answer to an import: the summary, the file's unmapped columns, the rejected rows."""
+
+    summary: SummaryView
+    ignored_columns: list[str]
+    rejected_rows: list[RejectedRow]
 
 
 @dataclass
@@ -121,6 +152,10 @@ class ImportResult:
     batch_pids: set[int] = field(default_factory=set)
     #: How many rejection reasons are kept (the first by row); the rest are only counted.
     keep_reasons: int = LIMITS.reasons
+
+    def answer(self) -> ImportAnswer:
+        """The result as answered to the uploader."""
+        return ImportAnswer(self.summary.view(), self.ignored_columns, self.rejected_rows)
 
     def add_reasons(self, reasons: Iterable[RejectedRow]) -> None:
         """Keep rejection reasons in bounded memory: the first `keep_reasons` by row."""
