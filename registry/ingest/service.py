@@ -30,7 +30,7 @@ from registry.ingest.answers import (
 from registry.ingest.probabilistic import UNRESOLVED, resolve_probabilistically
 from registry.ingest.validation import Issue, RuleSet, ValidRecord, validate_record
 from registry.programmes.models import Programme
-from registry.records.fields import STORED
+from registry.records.fields import GOLDEN_FIELDS, STORED
 
 
 @dataclass(frozen=True)
@@ -208,13 +208,4 @@ def _key_rows(valid: dict[int, ValidRecord]) -> str:
 
 def record_keys(record: ValidRecord) -> list[str]:
     """The blocking keys a valid record is stored (and searched) under."""
-    return blocking_keys(
-        {
-            "given_name": record.given_name,
-            "family_name": record.family_name,
-            "birth_date": record.birth_date,
-            "region": record.region,
-            "municipality": record.municipality,
-            "mother_name": record.mother_name,
-        }
-    )
+    return blocking_keys({name: getattr(record, name) for name in GOLDEN_FIELDS})
