@@ -30,7 +30,12 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request owns the transaction: commit on success, roll back on error."""
+    """The request's transaction: commit on success, roll back on error.
+
+    One exception, named here: a batch submission (registry.submission.submit_batch) owns
+    the batch's transaction and commits it itself on this session, then runs its
+    after-commit work; whatever the request does after that is committed here as usual.
+    """
     factory = request.app.state.sessions
     with factory() as session:
         try:

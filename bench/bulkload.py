@@ -27,11 +27,11 @@ from registry.identity.national_id import SCHEMES
 from registry.ingest.service import record_keys
 from registry.ingest.validation import RuleSet, ValidRecord, validate_record
 from registry.overview.summary import refresh_summary
-from registry.persons.golden import PERSON_FIELDS
+from registry.records.fields import GOLDEN_FIELDS
 
 #: (table, columns) in COPY order.
 TABLES: dict[str, tuple[str, ...]] = {
-    "person": ("id", *PERSON_FIELDS),
+    "person": ("id", *GOLDEN_FIELDS),
     "person_identifier": ("scheme", "digest", "person_id"),
     "source_record": (
         "id",
@@ -43,7 +43,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "payload_hash",
         "national_id_digest",
         "national_id_masked",
-        *PERSON_FIELDS,
+        *GOLDEN_FIELDS,
         "retracted",
     ),
     "source_record_version": (

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +178,7 @@ def file_import(
     result = run_import(data, code, mapping, batch_size, workers)
     seconds = time.perf_counter() - started
     get_engine().dispose()
-    return seconds, {**result.summary.as_dict(), "processes": len(result.batch_pids)}
+    return seconds, {**asdict(result.summary.view()), "processes": len(result.batch_pids)}
 
 
 def http_push(

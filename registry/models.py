@@ -3,13 +3,7 @@
 from registry.access.models import ApiClient, AppUser, LoginThrottle, Role
 from registry.audit.models import AuditEvent, AuditManifest
 from registry.core.base import Base
-from registry.ingest.models import (
-    Enrolment,
-    FeedBatch,
-    FeedError,
-    SourceRecord,
-    SourceRecordVersion,
-)
+from registry.ingest.models import FeedBatch, FeedError
 from registry.matching.models import BlockingKey, LinkageModel, LinkEvent, MatchCandidate
 from registry.overview.models import (
     BatchActiveCount,
@@ -19,6 +13,7 @@ from registry.overview.models import (
 )
 from registry.persons.models import Person, PersonIdentifier
 from registry.programmes.models import Programme, ProgrammeExclusion
+from registry.records.models import Enrolment, SourceRecord, SourceRecordVersion
 from registry.subject.models import PersonRectification
 
 __all__ = [

@@ -14,12 +14,13 @@ from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep
 from api.params import ProgrammeCodePath
 from registry.access.principal import Principal
 from registry.audit.service import record_event
-from registry.core.db import with_retries
 from registry.core.errors import Forbidden
-from registry.ingest.reads import get_batch_answer, get_record
-from registry.ingest.service import BatchOutcome, finish_committed_batch, ingest_batch
+from registry.ingest.answers import BatchAnswer, get_batch_answer
 from registry.programmes.models import Programme
 from registry.programmes.service import get_programme
+from registry.records.reads import get_record
+from registry.records.schemas import HeldRecord
+from registry.submission.flow import FEED_BATCH, Channel, submit_batch
 
 router = APIRouter(prefix="/api/v1/programmes/{code}", tags=["feeds"])
 
@@ -30,25 +31,6 @@ class BatchIn(BaseModel):
         description="Feed records as in API.md; each is validated on its own, so one bad "
         "record never sinks the batch. At most 10,000 (413 above)."
     )
-
-
-class RecordResult(BaseModel):
-    source_id: str | None
-    status: str
-    person_id: str | None = None
-    method: str | None = None
-    score: float | None = None
-    errors: list[dict[str, str]] | None = None
-    warnings: list[dict[str, str]] | None = None
-
-
-class BatchOut(BaseModel):
-    batch_id: str
-    received: int
-    accepted: int
-    rejected: int
-    unchanged: int
-    results: list[RecordResult]
 
 
 def _writable_programme(session: Session, principal: Principal, code: str) -> Programme:
@@ -66,8 +48,7 @@ def _readable_programme(session: Session, principal: Principal, code: str) -> Pr
 
 @router.post(
     "/batches",
-    response_model=BatchOut,
-    response_model_exclude_none=True,
+    response_model=BatchAnswer,
     dependencies=[allow("feed", scope="programme")],
 )
 def post_batch(
@@ -80,41 +61,21 @@ def post_batch(
 ) -> JSONResponse:
     """Push a batch of beneficiary records; per-record results, idempotent per batch_id."""
     programme = _writable_programme(session, principal, code)
-
-    def ingest_and_audit() -> BatchOutcome:
-        outcome = ingest_batch(
-            session,
-            programme=programme,
-            batch_id=body.batch_id,
-            records=body.records,
-            submitted_by=principal.subject,
-            settings=settings,
-        )
-        results = outcome.response["results"]
-        record_event(
-            session,
-            audit,
-            "feed.batch",
-            person_ids=[r["person_id"] for r in results if r.get("person_id")],
-            record_ids=[f"{code}:{r['source_id']}" for r in results if r.get("person_id")],
-            detail={
-                "programme": code,
-                "batch_id": body.batch_id,
-                "replayed": outcome.replayed,
-                **{k: outcome.response[k] for k in ("received", "accepted", "rejected")},
-            },
-        )
-        return outcome
-
-    outcome = with_retries(session, ingest_and_audit)
-    session.commit()  # the batch is durable here; what follows is not part of it
-    finish_committed_batch(session, programme, outcome, settings)
-    return JSONResponse(outcome.response)
+    outcome = submit_batch(
+        session,
+        programme=programme,
+        batch_id=body.batch_id,
+        records=body.records,
+        channel=Channel(principal.subject, audit, FEED_BATCH),
+        settings=settings,
+    )
+    # the answer as stored: a rejected result carries no link, a linked one a null score
+    return JSONResponse(outcome.answer.as_json())
 
 
 @router.get(
     "/batches/{batch_id}",
-    response_model=BatchOut,
+    response_model=BatchAnswer,
     dependencies=[allow("feed", scope="programme")],
 )
 def get_batch(
@@ -127,33 +88,37 @@ def get_batch(
     """The stored answer of a batch this programme sent, exactly as first given."""
     programme = _readable_programme(session, principal, code)
     answer = get_batch_answer(session, programme, batch_id)
-    linked = [r for r in answer.get("results", []) if r.get("person_id")]
+    linked = answer.linked()
     record_event(
         session,
         audit,
         "feed.batch.read",
-        person_ids=[r["person_id"] for r in linked],
-        record_ids=[f"{code}:{r['source_id']}" for r in linked],
+        person_ids=[r.person_id for r in linked if r.person_id],
+        record_ids=[f"{code}:{r.source_id}" for r in linked],
         detail={"programme": code, "batch_id": batch_id},
     )
-    return JSONResponse(answer)
+    return JSONResponse(answer.as_json())
 
 
-@router.get("/records/{source_id}", dependencies=[allow("feed", scope="programme")])
+@router.get(
+    "/records/{source_id}",
+    response_model=HeldRecord,
+    dependencies=[allow("feed", scope="programme")],
+)
 def get_source_record(
     source_id: str,
     session: SessionDep,
     principal: PrincipalDep,
     audit: AuditDep,
     code: ProgrammeCodePath,
-) -> dict[str, Any]:
+) -> HeldRecord:
     """A record as held, with every version, its enrolment episodes and its link."""
     held = get_record(session, _readable_programme(session, principal, code), source_id)
     record_event(
         session,
         audit,
         "record.read",
-        person_ids=[held["person_id"]],
+        person_ids=[held.person_id],
         record_ids=[f"{code}:{source_id}"],
     )
     return held

@@ -3,11 +3,9 @@ programme); the same import service as `registry import`, so the same ingest pat
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from pydantic import BaseModel
 
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SettingsDep
@@ -16,47 +14,12 @@ from registry.core.errors import Forbidden
 from registry.imports import DEFAULT_BATCH_SIZE
 from registry.imports.limits import LIMITS
 from registry.imports.mapping import load_mapping
-from registry.imports.service import import_file
+from registry.imports.service import ImportAnswer, import_file
 
 router = APIRouter(prefix="/api/v1/programmes/{code}", tags=["imports"])
 
 #: A mapping is a small JSON document; anything larger is a mistake.
 MAX_MAPPING_CHARS = LIMITS.mapping_chars
-
-
-class ImportSummaryOut(BaseModel):
-    programme: str
-    file_sha256: str
-    format: str
-    rows_read: int
-    accepted: int
-    rejected: int
-    unchanged: int
-    created: int
-    linked: int
-    review: int
-    retracted: int
-    warnings: int
-    batches: int
-    replayed_batches: int
-    reasons_omitted: int
-    seconds: float
-    rows_per_second: float
-
-
-class RejectedRowOut(BaseModel):
-    row: int
-    source_id: str | None
-    column: str | None
-    field: str
-    code: str
-    message: str
-
-
-class ImportOut(BaseModel):
-    summary: ImportSummaryOut
-    ignored_columns: list[str]
-    rejected_rows: list[RejectedRowOut]
 
 
 def own_programme(principal: PrincipalDep, code: ProgrammeCodePath) -> None:
@@ -67,7 +30,7 @@ def own_programme(principal: PrincipalDep, code: ProgrammeCodePath) -> None:
 
 @router.post(
     "/imports",
-    response_model=ImportOut,
+    response_model=ImportAnswer,
     dependencies=[allow("feed", scope="programme"), Depends(own_programme)],
 )
 def post_import(
@@ -85,7 +48,7 @@ def post_import(
     ],
     code: ProgrammeCodePath,
     batch_size: Annotated[int, Form(ge=1, le=10_000)] = DEFAULT_BATCH_SIZE,
-) -> dict[str, Any]:
+) -> ImportAnswer:
     """Import an export file: per-row rejects with row number and field, and a summary.
 
     Each batch of rows is committed on its own; uploading the same file (same mapping and
@@ -102,8 +65,4 @@ def post_import(
         batch_size=batch_size,
         file_name=file.filename,
     )
-    return {
-        "summary": result.summary.as_dict(),
-        "ignored_columns": result.ignored_columns,
-        "rejected_rows": [asdict(row) for row in result.rejected_rows],
-    }
+    return result.answer()

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from registry.access.models import AppUser
 from registry.access.service import IssuedClient, create_client, create_user
-from registry.core.db import transaction
+from registry.core.db import session_factory, transaction
 from registry.core.errors import ConfigurationError
 from registry.core.settings import Settings
 from registry.demo.population import (
@@ -26,9 +26,12 @@ from registry.demo.population import (
     generate_feeds,
     generate_persons,
 )
-from registry.ingest.service import finish_batch, ingest_batch
 from registry.persons.models import Person
 from registry.programmes.service import create_programme, get_programme
+from registry.submission.flow import Channel, submit_batch
+
+#: The demo's generated feeds: sent as "demo", with no audit event (as before the flow).
+DEMO_CHANNEL = Channel("demo", audit=None)
 
 DEMO_USERS = {
     "demo-admin": (["admin"], []),
@@ -148,18 +151,16 @@ def load_demo(
     with tqdm(total=feeds.n_records, unit="rec", desc="demo feeds", disable=None) as progress:
         for spec in programmes:
             for number, batch in enumerate(batches(feeds.records[spec.code], 1000), start=1):
-                with transaction(engine) as session:
-                    outcome = ingest_batch(
+                with session_factory(engine)() as session:
+                    outcome = submit_batch(
                         session,
                         programme=get_programme(session, spec.code),
                         batch_id=f"{spec.code}-demo-{number:04d}",
                         records=batch,
-                        submitted_by="demo",
+                        channel=DEMO_CHANNEL,
                         settings=settings,
                     )
-                with transaction(engine) as session:
-                    finish_batch(session, get_programme(session, spec.code), outcome, settings)
-                summary.outcomes.update(str(r["status"]) for r in outcome.response["results"])
+                summary.outcomes.update(r.status for r in outcome.answer.results)
                 summary.records += len(batch)
                 summary.batches += 1
                 progress.update(len(batch))

@@ -34,7 +34,7 @@ from typing import Any
 
 from registry.core.errors import InvalidInput
 from registry.imports.limits import LIMITS, ImportLimits, count
-from registry.ingest.validation import ENROLMENT_FIELDS, PERSON_FIELDS
+from registry.records.fields import ENROLMENT_FIELDS, PERSON_FIELDS
 
 ENROLMENT_PREFIX = "enrolment."
 REGISTRY_FIELDS = (

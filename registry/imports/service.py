@@ -1,6 +1,6 @@
-"""File import: rows mapped to feed records, sent through the one ingest service in batches.
+"""File import: rows mapped to feed records, sent through the one submission flow in batches.
 
-Each batch of N rows is one `ingest_batch` call in its own transaction (committed before the
+Each batch of N rows is one `submit_batch` call in its own transaction (committed before the
 next), under a batch_id derived from the file's SHA-256, the mapping's digest, the batch size
 and the batch number. Importing the same file again therefore replays the stored answers
 and changes nothing; an interrupted import resumes where it stopped.
@@ -35,18 +35,19 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from registry.audit.service import AuditContext, record_event
+from registry.audit.service import AuditContext
 from registry.core.csvfile import csv_writer
-from registry.core.db import make_engine, session_factory, with_retries
+from registry.core.db import make_engine, session_factory
 from registry.core.errors import InvalidInput
 from registry.core.settings import Settings
 from registry.imports import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, MAX_WORKERS
 from registry.imports.limits import LIMITS
 from registry.imports.mapping import ColumnMapping, RowMapper
 from registry.imports.readers import fingerprint, open_rows
-from registry.ingest.service import BatchOutcome, finish_committed_batch, ingest_batch
+from registry.ingest.service import BatchOutcome
 from registry.programmes.models import Programme
 from registry.programmes.service import get_programme
+from registry.submission.flow import FILE_IMPORT, Channel, submit_batch
 
 REJECT_COLUMNS = ("row", "source_id", "column", "field", "code", "message")
 #: What a finished batch adds to the summary (ImportSummary attribute names).
@@ -100,13 +101,44 @@ class ImportSummary:
     def rows_per_second(self) -> float:
         return self.rows_read / self.seconds if self.seconds > 0 else 0.0
 
-    def as_dict(self) -> dict[str, Any]:
-        """The summary as JSON-ready data."""
-        return {
-            **asdict(self),
-            "seconds": round(self.seconds, 3),
-            "rows_per_second": round(self.rows_per_second, 1),
-        }
+    def view(self) -> SummaryView:
+        """The summary as answered: seconds and the rate rounded."""
+        return SummaryView(
+            **{**asdict(self), "seconds": round(self.seconds, 3)},
+            rows_per_second=round(self.rows_per_second, 1),
+        )
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """What an import did, as answered (ImportSummary's counts, with the rate)."""
+
+    programme: str
+    file_sha256: str
+    format: str
+    rows_read: int
+    accepted: int
+    rejected: int
+    unchanged: int
+    created: int
+    linked: int
+    review: int
+    retracted: int
+    warnings: int
+    batches: int
+    replayed_batches: int
+    reasons_omitted: int
+    seconds: float
+    rows_per_second: float
+
+
+@dataclass(frozen=True)
+class ImportAnswer:
+    """The answer to an import: the summary, the file's unmapped columns, the rejected rows."""
+
+    summary: SummaryView
+    ignored_columns: list[str]
+    rejected_rows: list[RejectedRow]
 
 
 @dataclass
@@ -120,6 +152,10 @@ class ImportResult:
     batch_pids: set[int] = field(default_factory=set)
     #: How many rejection reasons are kept (the first by row); the rest are only counted.
     keep_reasons: int = LIMITS.reasons
+
+    def answer(self) -> ImportAnswer:
+        """The result as answered to the uploader."""
+        return ImportAnswer(self.summary.view(), self.ignored_columns, self.rejected_rows)
 
     def add_reasons(self, reasons: Iterable[RejectedRow]) -> None:
         """Keep rejection reasons in bounded memory: the first `keep_reasons` by row."""
@@ -385,66 +421,46 @@ def _send(
     audit: AuditContext,
     origin: dict[str, Any],
 ) -> BatchOutcome:
-    """One batch through ingest_batch and the audit trail, in its own transaction."""
-    code = programme.code
-
-    def ingest_and_audit() -> BatchOutcome:
-        outcome = ingest_batch(
+    """One batch through submit_batch, in a session (and transaction) of its own."""
+    channel = Channel(
+        submitted_by,
+        audit,
+        FILE_IMPORT,
+        {
+            "rows": [pending.numbers[0], pending.numbers[-1]],
+            **{k: v for k, v in origin.items() if v is not None},
+        },
+    )
+    with sessions() as session:
+        return submit_batch(
             session,
             programme=programme,
             batch_id=batch_id,
             records=pending.records,
-            submitted_by=submitted_by,
+            channel=channel,
             settings=settings,
         )
-        results = outcome.response["results"]
-        record_event(
-            session,
-            audit,
-            "feed.import",
-            person_ids=[r["person_id"] for r in results if r.get("person_id")],
-            record_ids=[f"{code}:{r['source_id']}" for r in results if r.get("person_id")],
-            detail={
-                "programme": code,
-                "batch_id": batch_id,
-                "rows": [pending.numbers[0], pending.numbers[-1]],
-                "replayed": outcome.replayed,
-                **{k: v for k, v in origin.items() if v is not None},
-                **{k: outcome.response[k] for k in ("received", "accepted", "rejected")},
-            },
-        )
-        return outcome
-
-    with sessions() as session:
-        try:
-            outcome = with_retries(session, ingest_and_audit)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finish_committed_batch(session, programme, outcome, settings)
-    return outcome
 
 
 def _count(mapping: ColumnMapping, pending: _Pending, outcome: BatchOutcome) -> _Done:
     """A batch's results as counts; rejected results become rejected rows."""
     counts: Counter[str] = Counter()
     rejected: list[RejectedRow] = []
-    for number, item in zip(pending.numbers, outcome.response["results"], strict=True):
-        status = item["status"]
-        counts["warnings"] += len(item.get("warnings") or ())
+    for number, item in zip(pending.numbers, outcome.answer.results, strict=True):
+        status = item.status
+        counts["warnings"] += len(item.warnings or ())
         if status == "rejected":
             counts["rejected"] += 1
             rejected.extend(
                 RejectedRow(
                     number,
-                    item.get("source_id"),
-                    mapping.column_of(error["field"]),
-                    error["field"],
-                    error["code"],
-                    error["message"],
+                    item.source_id,
+                    mapping.column_of(error.field),
+                    error.field,
+                    error.code,
+                    error.message,
                 )
-                for error in item.get("errors") or ()
+                for error in item.errors or ()
             )
         elif outcome.replayed or status == "unchanged":
             counts["unchanged"] += 1

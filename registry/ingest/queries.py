@@ -9,27 +9,24 @@ batch's whole resolution.
 
 from registry.core.locks import LockSpace, lock_sql
 from registry.persons.golden import refresh_sql
+from registry.records.fields import ENROLMENT_FIELDS, GOLDEN_FIELDS, NATIONAL_ID_COLUMNS, STORED
 
-CREATE_STAGE = """
+#: The record's fields as the stage holds them (registry.records.fields), typed and listed.
+_STAGED = ("ord", "source_id", "retracted", *(c for c, _ in NATIONAL_ID_COLUMNS))
+_STAGED_TYPES = ("integer", "text", "boolean", "text", "text")
+_FIELD_COLUMNS = ", ".join(f"{f.name} {f.sql_type}" for f in STORED)
+_NID_COLUMNS = ", ".join(f"{c} {t}" for c, t in NATIONAL_ID_COLUMNS)
+_STAGED_COLUMNS = ", ".join(f"{c} {t}" for c, t in zip(_STAGED, _STAGED_TYPES, strict=True))
+_FIELD_NAMES = ", ".join(f.name for f in STORED)
+_GOLDEN = ", ".join(GOLDEN_FIELDS)
+
+CREATE_STAGE = f"""
 CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
     ord integer PRIMARY KEY,
     source_id text NOT NULL,
     retracted boolean NOT NULL,
-    nid_digest bytea,
-    nid_masked text,
-    given_name text,
-    family_name text,
-    birth_date date,
-    sex text,
-    region text,
-    municipality text,
-    mother_name text,
-    benefit_code text,
-    target_group text,
-    status text,
-    start_date date,
-    end_date date,
-    amount numeric(14, 2),
+    {_NID_COLUMNS},
+    {_FIELD_COLUMNS},
     payload jsonb NOT NULL,
     payload_hash bytea NOT NULL,
     new_person_id uuid NOT NULL DEFAULT registry_uuid7(),
@@ -71,18 +68,13 @@ SELECT ord, key FROM jsonb_to_recordset(CAST(:key_rows AS jsonb)) AS x(ord integ
 """
 
 #: One JSON parameter carries the whole batch; PostgreSQL unpacks it into typed rows.
-FILL_STAGE = """
-INSERT INTO ingest_stage (ord, source_id, retracted, nid_digest, nid_masked, given_name,
-    family_name, birth_date, sex, region, municipality, mother_name, benefit_code,
-    target_group, status, start_date, end_date, amount, payload, payload_hash)
-SELECT ord, source_id, retracted, decode(nid_digest, 'hex'), nid_masked, given_name,
-       family_name, birth_date, sex, region, municipality, mother_name, benefit_code,
-       target_group, status, start_date, end_date, amount, payload, decode(payload_hash, 'hex')
+FILL_STAGE = f"""
+INSERT INTO ingest_stage ({", ".join(_STAGED)}, {_FIELD_NAMES}, payload, payload_hash)
+SELECT ord, source_id, retracted, decode(nid_digest, 'hex'), nid_masked, {_FIELD_NAMES},
+       payload, decode(payload_hash, 'hex')
 FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
-    ord integer, source_id text, retracted boolean, nid_digest text, nid_masked text,
-    given_name text, family_name text, birth_date date, sex text, region text,
-    municipality text, mother_name text, benefit_code text, target_group text, status text,
-    start_date date, end_date date, amount numeric, payload jsonb, payload_hash text)
+    {_STAGED_COLUMNS},
+    {_FIELD_COLUMNS}, payload jsonb, payload_hash text)
 """
 
 #: Temp tables have no statistics until analysed; without them the joins plan badly.
@@ -171,26 +163,23 @@ FROM jsonb_to_recordset(CAST(:reviews AS jsonb)) AS x(
 """
 
 #: Every new person the batch resolved to, from its first record (several may share one).
-CREATE_PERSONS = """
-INSERT INTO person (id, given_name, family_name, birth_date, sex, region, municipality,
-                    mother_name)
-SELECT DISTINCT ON (s.person_id) s.person_id, s.given_name, s.family_name, s.birth_date, s.sex,
-       s.region, s.municipality, s.mother_name
+CREATE_PERSONS = f"""
+INSERT INTO person (id, {_GOLDEN})
+SELECT DISTINCT ON (s.person_id) s.person_id, {", ".join("s." + f for f in GOLDEN_FIELDS)}
 FROM ingest_stage s
 WHERE s.action IN ('create', 'update')
   AND s.person_id IN (SELECT new_person_id FROM ingest_stage)
 ORDER BY s.person_id, s.ord
 """
 
-UPSERT_RECORDS = """
+UPSERT_RECORDS = f"""
 WITH upserted AS (
     INSERT INTO source_record AS r (
         programme_id, source_id, person_id, link_method, link_score, version, payload_hash,
-        national_id_digest, national_id_masked, given_name, family_name, birth_date, sex,
-        region, municipality, mother_name, retracted, link_weights, link_model_id)
+        national_id_digest, national_id_masked, {_GOLDEN}, retracted, link_weights,
+        link_model_id)
     SELECT :programme_id, source_id, person_id, method, score, 1, payload_hash, nid_digest,
-           nid_masked, given_name, family_name, birth_date, sex, region, municipality,
-           mother_name, false, explanation, model_id
+           nid_masked, {_GOLDEN}, false, explanation, model_id
     FROM ingest_stage WHERE action IN ('create', 'update')
     ORDER BY source_id
     ON CONFLICT (programme_id, source_id) DO UPDATE SET
@@ -209,10 +198,9 @@ WITH upserted AS (
                              ELSE EXCLUDED.link_model_id END,
         version = r.version + 1,
         payload_hash = EXCLUDED.payload_hash, national_id_digest = EXCLUDED.national_id_digest,
-        national_id_masked = EXCLUDED.national_id_masked, given_name = EXCLUDED.given_name,
-        family_name = EXCLUDED.family_name, birth_date = EXCLUDED.birth_date,
-        sex = EXCLUDED.sex, region = EXCLUDED.region, municipality = EXCLUDED.municipality,
-        mother_name = EXCLUDED.mother_name, retracted = false, updated_at = now()
+        national_id_masked = EXCLUDED.national_id_masked,
+        {", ".join(f"{f} = EXCLUDED.{f}" for f in GOLDEN_FIELDS)},
+        retracted = false, updated_at = now()
     RETURNING r.id, r.source_id, r.version
 )
 UPDATE ingest_stage s SET record_id = u.id, version = u.version
@@ -244,11 +232,10 @@ WHERE s.action IN ('update', 'retract') AND e.source_record_id = s.record_id
   AND e.superseded_at IS NULL
 """
 
-INSERT_ENROLMENTS = """
-INSERT INTO enrolment (source_record_id, source_version, programme_id, person_id, benefit_code,
-                       target_group, status, start_date, end_date, amount, region)
-SELECT record_id, version, :programme_id, person_id, benefit_code, target_group, status,
-       start_date, end_date, amount, region
+INSERT_ENROLMENTS = f"""
+INSERT INTO enrolment (source_record_id, source_version, programme_id, person_id,
+                       {", ".join(ENROLMENT_FIELDS)}, region)
+SELECT record_id, version, :programme_id, person_id, {", ".join(ENROLMENT_FIELDS)}, region
 FROM ingest_stage WHERE action IN ('create', 'update')
 """
 

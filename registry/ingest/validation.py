@@ -18,24 +18,19 @@ from registry.codelists.loader import (
     target_groups,
 )
 from registry.identity.national_id import IdCheck, digest, mask
-
-PERSON_FIELDS = (
-    "national_id",
-    "given_name",
-    "family_name",
-    "birth_date",
-    "sex",
-    "region",
-    "municipality",
-    "mother_name",
+from registry.records.fields import (
+    EARLIEST_BIRTH,
+    ENROLMENT_FIELDS,
+    KNOWN_FIELDS,
+    MAX_NAME,
+    MAX_SOURCE_ID,
+    PERSON,
+    SEXES,
+    STATUSES,
+    Rule,
+    by_name,
 )
-ENROLMENT_FIELDS = ("benefit_code", "target_group", "status", "start_date", "end_date", "amount")
-KNOWN_FIELDS = frozenset(("source_id", "retracted", "enrolment", *PERSON_FIELDS))
-SEXES = frozenset(("F", "M", "X"))
-STATUSES = frozenset(("active", "ended", "suspended", "pending"))
-MAX_NAME = 200
-MAX_SOURCE_ID = 200
-EARLIEST_BIRTH = date(1880, 1, 1)
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CODE = re.compile(r"^[0-9A-Za-z]{1,16}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -77,6 +72,13 @@ class RuleSet:
     check_national_id: Callable[[str], IdCheck]
     national_id_key: bytes
     today: date
+
+
+def _limit(name: str) -> int:
+    """The most characters the named field's value may have (its specification's limit)."""
+    limit = by_name(name).limit
+    assert limit is not None, name
+    return limit
 
 
 def _issue(field_name: str, code: str, message: str) -> Issue:
@@ -166,15 +168,19 @@ def validate_record(
     return _validate_full(raw, source_id, rules, check)
 
 
+#: The person fields checked by the plain text and code rules, in the order they are checked.
+_NAMES = tuple(f for f in PERSON if f.rule is Rule.TEXT)
+_CODES = tuple(f for f in PERSON if f.rule is Rule.CODE)
+
+
 def _validate_full(
     raw: dict[str, Any], source_id: str, rules: RuleSet, check: _Checker
 ) -> tuple[ValidRecord | None, list[Issue], list[Issue]]:
     record = ValidRecord(source_id, {}, b"")
-    record.given_name = check.text(raw, "given_name")
-    record.family_name = check.text(raw, "family_name")
-    record.mother_name = check.text(raw, "mother_name")
-    record.region = check.code(raw, "region")
-    record.municipality = check.code(raw, "municipality")
+    for spec in _NAMES:
+        setattr(record, spec.name, check.text(raw, spec.name, limit=spec.limit or MAX_NAME))
+    for spec in _CODES:
+        setattr(record, spec.name, check.code(raw, spec.name))
     _validate_sex(raw, record, check)
     _validate_birth_date(raw, record, rules, check)
     national_id = _validate_national_id(raw, record, rules, check)
@@ -194,7 +200,7 @@ def _validate_full(
 
 
 def _validate_sex(raw: dict[str, Any], record: ValidRecord, check: _Checker) -> None:
-    sex = check.text(raw, "sex", limit=8)
+    sex = check.text(raw, "sex", limit=_limit("sex"))
     if sex is not None:
         if sex.upper() not in SEXES:
             check.error("sex", "invalid_code", f"sex must be one of {', '.join(sorted(SEXES))}")
@@ -263,7 +269,7 @@ def _validate_enrolment(raw: Any, record: ValidRecord, rules: RuleSet, check: _C
             _issue(prefix + str(unknown)[:100], "unknown_field", "field is not known; ignored")
         )
     _validate_codes(raw, record, rules, check)
-    status = check.text(raw, "status", prefix, limit=16)
+    status = check.text(raw, "status", prefix, limit=_limit("status"))
     if status is not None and status not in STATUSES:
         check.error(
             prefix + "status",
@@ -279,7 +285,7 @@ def _validate_codes(
     raw: dict[str, Any], record: ValidRecord, rules: RuleSet, check: _Checker
 ) -> None:
     prefix = "enrolment."
-    benefit = check.text(raw, "benefit_code", prefix, limit=32)
+    benefit = check.text(raw, "benefit_code", prefix, limit=_limit("benefit_code"))
     if benefit is None:
         if not any(e["field"] == prefix + "benefit_code" for e in check.errors):
             check.error(prefix + "benefit_code", "required", "benefit_code is required")
@@ -296,7 +302,7 @@ def _validate_codes(
             f"benefit code {benefit!r} is not granted by this programme",
         )
     record.benefit_code = benefit
-    group = check.text(raw, "target_group", prefix, limit=32)
+    group = check.text(raw, "target_group", prefix, limit=_limit("target_group"))
     if group is None:
         return
     if group not in target_groups():

@@ -5,18 +5,13 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-#: The person fields a source record carries, matched on and kept on the golden record.
-PERSON_FIELDS = (
-    "given_name",
-    "family_name",
-    "birth_date",
-    "sex",
-    "region",
-    "municipality",
-    "mother_name",
-)
+from registry.records.fields import GOLDEN_FIELDS, by_name
 
-_CASTS = {"birth_date": "date"}
+#: The person fields a source record carries, matched on and kept on the golden record.
+PERSON_FIELDS = GOLDEN_FIELDS
+
+#: A rectification is kept as text; cast back to the field's column type (text unless said).
+_CASTS = {f: by_name(f).sql_type for f in GOLDEN_FIELDS if by_name(f).sql_type != "text"}
 
 
 def _pick(field: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,11 @@ from registry.audit.naming import names_person
 from registry.core.csvfile import csv_writer
 from registry.core.errors import ConfigurationError, InvalidInput
 from registry.core.settings import Settings
-from registry.ingest.reads import get_record
-from registry.ingest.validation import EARLIEST_BIRTH, SEXES
 from registry.persons.models import Person
 from registry.persons.service import get_person
 from registry.programmes.service import get_programme
+from registry.records.fields import EARLIEST_BIRTH, SEXES
+from registry.records.reads import get_record
 from registry.subject.models import PersonRectification
 from registry.subject.schemas import (
     AccessedBy,
@@ -78,18 +79,18 @@ def subject_access(session: Session, principal: Principal, person_id: str) -> Su
     """One export of everything held on a person: data, sources, enrolments, who accessed it."""
     principal.require(*SUBJECT_STEWARDS)
     person = get_person(session, principal, person_id)  # scope-filtered: outside is a 404
-    key = person["person_id"]
+    key = person.person_id
     sources = [
-        _held_record(get_record(session, get_programme(session, p["programme"]), p["source_id"]))
-        for p in person["programmes"]
+        _held_record(asdict(get_record(session, get_programme(session, p.programme), p.source_id)))
+        for p in person.programmes
     ]
     enrolments = [
-        SubjectEnrolment(programme=p["programme"], source_id=p["source_id"], **episode)
-        for p in person["programmes"]
-        for episode in p["enrolments"]
+        SubjectEnrolment(programme=p.programme, source_id=p.source_id, **asdict(episode))
+        for p in person.programmes
+        for episode in p.enrolments
     ]
     accesses = session.scalars(select(AuditEvent).where(names_person(key)).order_by(AuditEvent.id))
-    golden = GoldenRecord(**{k: v for k, v in person.items() if k != "programmes"})
+    golden = GoldenRecord(**{k: v for k, v in asdict(person).items() if k != "programmes"})
     return SubjectAccess(
         generated_at=datetime.now(UTC),
         person=golden,
@@ -149,7 +150,7 @@ def rectify(
     if not reason.strip():
         raise InvalidInput("a reason is required")
     held = get_person(session, principal, person_id)  # scope-filtered: outside is a 404
-    person = session.get(Person, uuid.UUID(held["person_id"]), with_for_update=True)
+    person = session.get(Person, uuid.UUID(held.person_id), with_for_update=True)
     assert person is not None
     changed: list[str] = []
     for field in RECTIFIABLE:
@@ -176,7 +177,7 @@ def rectify(
         raise InvalidInput("nothing to correct: every value is already as given")
     person.updated_at = datetime.now(UTC)
     session.flush()
-    record_ids = [f"{p['programme']}:{p['source_id']}" for p in held["programmes"]]
+    record_ids = [f"{p.programme}:{p.source_id}" for p in held.programmes]
     return Rectified(str(person.id), changed, record_ids)
 
 

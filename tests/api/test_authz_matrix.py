@@ -177,7 +177,7 @@ def build_world(engine: Engine, settings: Settings) -> World:
             submitted_by="client:mxa-own",
             settings=settings,
         )
-        world.person_id = outcome.response["results"][0]["person_id"]
+        world.person_id = outcome.answer.results[0].person_id
         world.review_id = session.execute(
             text(
                 "INSERT INTO match_candidate (source_record_id, candidate_person_id, reason, "

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from registry.core.locks import LockSpace
-from registry.ingest import service as ingest_service
+from registry.submission import after_commit
 from tests.api.conftest import Setup
 from tests.factories import bearer, push, record
 
@@ -248,7 +248,7 @@ def test_a_failed_summary_refresh_does_not_fail_the_committed_batch(
     def fail(*_: Any) -> None:
         raise OperationalError("refresh", {}, Exception("connection lost"))
 
-    monkeypatch.setattr(ingest_service, "finish_batch", fail)
+    monkeypatch.setattr(after_commit, "finish_batch", fail)
     answer = push(client, setup.sel85, "SEL85", "b1", [record("N1")])
     assert answer.status_code == 200 and answer.json()["accepted"] == 1
     assert count(engine, "source_record") == 1

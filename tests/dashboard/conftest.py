@@ -30,8 +30,8 @@ from sqlalchemy import Engine, delete, select
 from api.app import create_app
 from registry.core.db import transaction
 from registry.core.settings import Settings
-from registry.ingest.models import SourceRecord
 from registry.matching.models import MatchCandidate
+from registry.records.models import SourceRecord
 from tests.api.conftest import Setup, setup  # noqa: F401  (the fixture, shared)
 from tests.dashboard.cdp import Browser, find_chromium
 from tests.factories import bearer, client_token, make_client, make_user, user_token

@@ -61,7 +61,7 @@ def feed(
                 settings=settings,
             ),
         )
-        return dict(outcome.response)
+        return outcome.answer.as_json()
 
 
 def person_of(engine: Engine, source_id: str) -> str:

@@ -67,6 +67,6 @@ def test_same_new_national_id_from_two_feeds_at_once_is_one_person(
         )
     assert persons == len(national_ids)
     assert set(per_person) == {2}
-    first = [r["person_id"] for r in answers["SEL85"].response["results"]]
-    second = [r["person_id"] for r in answers["SEL104"].response["results"]]
+    first = [r.person_id for r in answers["SEL85"].answer.results]
+    second = [r.person_id for r in answers["SEL104"].answer.results]
     assert first == second

@@ -30,7 +30,7 @@ def _push(
         records=records,
         submitted_by="test",
         settings=settings,
-    ).response
+    ).answer.as_json()
 
 
 def _outcome(session: Session, settings: Settings, code: str, record: dict[str, Any]) -> Any:

@@ -28,7 +28,7 @@ def push(session: Session, settings: Settings, batch_id: str, records: list[Any]
         records=records,
         submitted_by="test",
         settings=settings,
-    ).response
+    ).answer.as_json()
 
 
 def skewed_registry(engine: Engine, settings: Settings) -> None:

@@ -27,8 +27,7 @@ from registry.core.db import make_engine, session_factory
 from registry.core.migrate import upgrade_to_head
 from registry.core.settings import Settings
 from registry.ingest import probabilistic, queries
-from registry.ingest.reads import get_record
-from registry.ingest.service import finish_batch, ingest_batch
+from registry.ingest.service import ingest_batch
 from registry.matching.stewardship import list_reviews, person_history
 from registry.overview import quality, summary
 from registry.overview import queries as overview_queries
@@ -38,7 +37,9 @@ from registry.overview.service import coverage, overlaps, persons_in_programmes,
 from registry.persons import golden
 from registry.persons.service import get_person
 from registry.programmes.service import get_programme
+from registry.records.reads import get_record
 from registry.subject.service import subject_access
+from registry.submission.after_commit import finish_batch
 from tests.plans.conftest import FreshDatabase
 from tests.plans.explain import Capture, capturing, constant_names, partition_parents
 from tests.plans.population import Population, populate
@@ -169,8 +170,8 @@ def _ingest(session: Session, reg: Registry) -> None:
         submitted_by="plans",
         settings=reg.settings,
     )
-    statuses = {r["status"] for r in outcome.response["results"]}
-    assert outcome.response["rejected"] == 0, outcome.response["results"][:3]
+    statuses = {r.status for r in outcome.answer.results}
+    assert outcome.answer.rejected == 0, outcome.answer.results[:3]
     assert {"linked", "created"} <= statuses, statuses
     finish_batch(session, programme, outcome, reg.settings)
 
@@ -188,7 +189,7 @@ def _ingest_one(session: Session, reg: Registry) -> None:
         submitted_by="plans",
         settings=reg.settings,
     )
-    assert outcome.response["accepted"] == 1, outcome.response["results"]
+    assert outcome.answer.accepted == 1, outcome.answer.results
     finish_batch(session, programme, outcome, reg.settings)
 
 
@@ -347,7 +348,7 @@ def test_hot_query_plans_avoid_seq_scans(registry: Registry, scenario: Scenario)
     assert capture.planned, f"{scenario.name}: no statement was captured"
     for planned in capture.planned:
         SEEN.setdefault(planned.name, set()).update(
-            planned.seq_scans(registry.core.partitions, registry.empty)
+            planned.seq_scans(registry.partitions, registry.empty)
         )
     RAN.add(scenario.name)
     failures = _check(capture, registry, scenario)
