@@ -16,14 +16,16 @@ from sqlalchemy.orm import Session
 from registry.access.principal import Principal
 from registry.core.errors import InvalidInput, PayloadTooLarge
 from registry.identity.national_id import digest
-from registry.overview.queries import ACTIVE_EPISODES
-from registry.overview.service import (
-    DEFAULT_K,
-    OVERVIEW_READERS,
-    scope_sql,
-    suppress_cells,
-    suppressing,
-    system_time,
+from registry.overview.access import OVERVIEW_READERS, scope_sql, suppressing
+from registry.overview.disclosure import DEFAULT_K, suppress_cells
+from registry.overview.queries import ACTIVE_EPISODES, system_time
+from registry.overview.schemas import (
+    BenefitCodeCounts,
+    DifferingPerson,
+    GrantView,
+    OneSidedPerson,
+    Reconciliation,
+    ReconciliationSummary,
 )
 from registry.programmes.service import get_programme
 
@@ -62,13 +64,14 @@ class Grant:
     end_date: date | None
     origin: str
 
-    def view(self) -> dict[str, Any]:
-        return {
-            "benefit_code": self.benefit_code,
-            "start_date": self.start_date.isoformat() if self.start_date else None,
-            "end_date": self.end_date.isoformat() if self.end_date else None,
-            "origin": self.origin,
-        }
+    def view(self) -> GrantView:
+        """The grant as answered: dates as ISO strings, with its origin."""
+        return GrantView(
+            benefit_code=self.benefit_code,
+            start_date=self.start_date.isoformat() if self.start_date else None,
+            end_date=self.end_date.isoformat() if self.end_date else None,
+            origin=self.origin,
+        )
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,7 @@ def _reference_grants(
 class ReferenceReconciliation:
     """An answer against an uploaded extract, and what its audit event must name."""
 
-    body: dict[str, Any]
+    body: Reconciliation
     looked_up: list[str]
     not_compared: int
 
@@ -265,7 +268,7 @@ def reconcile(
     k: int = DEFAULT_K,
     national_id_scheme: str = "dk_cpr",
     national_id_key: bytes | None = None,
-) -> dict[str, Any]:
+) -> Reconciliation:
     """Persons in one side and not the other (both ways), per benefit code, and differing grants."""
     principal.require(*OVERVIEW_READERS)
     if reference is not None:
@@ -302,33 +305,41 @@ def _reconcile(
     k: int,
     recorded_at: datetime | None = None,
     suppress: bool = False,
-) -> dict[str, Any]:
+) -> Reconciliation:
     """The comparison of the left programme with the right side's grants, as answered."""
     condition, params = system_time(recorded_at)
     left_grants = _programme_grants(session, left, as_of, benefit_code, condition, params)
     answer = _compare(left_grants, right_grants)
     suppressed_answer = suppressing(principal, suppress)
     may_list = principal.has_any("oversight") and not suppressed_answer
-    lists: dict[str, Any] = {
-        "left_only": None,
-        "right_only": None,
-        "differing": None,
-        "unresolved": None,
-    }
+    lists = Lists(None, None, None, None)
     if may_list:
         lists = _lists(session, principal, left_grants, right_grants, answer)
     suppressed = _suppress(answer, k) if suppressed_answer else False
-    return {
-        "as_of": as_of.isoformat(),
-        "left": left,
-        "right": right_name,
-        "benefit_code": benefit_code,
-        "recorded_at": recorded_at.isoformat() if recorded_at else None,
-        "summary": answer["summary"],
-        "by_benefit_code": answer["by_benefit_code"],
-        **lists,
-        "suppressed": suppressed,
-    }
+    return Reconciliation(
+        as_of=as_of.isoformat(),
+        left=left,
+        right=right_name,
+        benefit_code=benefit_code,
+        recorded_at=recorded_at.isoformat() if recorded_at else None,
+        summary=ReconciliationSummary(**answer["summary"]),
+        by_benefit_code=[BenefitCodeCounts(**c) for c in answer["by_benefit_code"]],
+        left_only=lists.left_only,
+        right_only=lists.right_only,
+        differing=lists.differing,
+        unresolved=lists.unresolved,
+        suppressed=suppressed,
+    )
+
+
+@dataclass(frozen=True)
+class Lists:
+    """The persons behind the counts (None each when the caller may not list them)."""
+
+    left_only: list[OneSidedPerson] | None
+    right_only: list[OneSidedPerson] | None
+    differing: list[DifferingPerson] | None
+    unresolved: list[GrantView] | None
 
 
 def _by_person(grants: list[Grant]) -> dict[str, list[Grant]]:
@@ -399,7 +410,7 @@ def _lists(
     left: list[Grant],
     right: list[Grant],
     answer: dict[str, Any],
-) -> dict[str, Any]:
+) -> Lists:
     """The persons behind the counts, within the caller's regions."""
     lp, rp, differing = answer.pop("_left"), answer.pop("_right"), answer.pop("_differing")
     pids = sorted(lp.keys() | rp.keys())
@@ -414,23 +425,21 @@ def _lists(
             )
         }
 
-    def person(pid: str) -> dict[str, Any]:
-        return {
-            "person_id": pid,
-            "left": [g.view() for g in lp.get(pid, [])],
-            "right": [g.view() for g in rp.get(pid, [])],
-        }
+    def person(pid: str) -> OneSidedPerson:
+        return OneSidedPerson(
+            pid, [g.view() for g in lp.get(pid, [])], [g.view() for g in rp.get(pid, [])]
+        )
 
-    return {
-        "left_only": [person(p) for p in pids if p in visible and p not in rp],
-        "right_only": [person(p) for p in pids if p in visible and p not in lp],
-        "differing": [
-            person(p) | {"differences": differing[p]}
-            for p in pids
-            if p in visible and p in differing
-        ],
-        "unresolved": [g.view() for g in right if g.pid is None],
-    }
+    def differing_person(pid: str) -> DifferingPerson:
+        one = person(pid)
+        return DifferingPerson(one.person_id, one.left, one.right, differing[pid])
+
+    return Lists(
+        left_only=[person(p) for p in pids if p in visible and p not in rp],
+        right_only=[person(p) for p in pids if p in visible and p not in lp],
+        differing=[differing_person(p) for p in pids if p in visible and p in differing],
+        unresolved=[g.view() for g in right if g.pid is None],
+    )
 
 
 def _suppress(answer: dict[str, Any], k: int) -> bool:
