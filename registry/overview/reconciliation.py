@@ -322,8 +322,11 @@ def _reconcile(
         right=right_name,
         benefit_code=benefit_code,
         recorded_at=recorded_at.isoformat() if recorded_at else None,
-        summary=ReconciliationSummary(**answer["summary"]),
-        by_benefit_code=[BenefitCodeCounts(**c) for c in answer["by_benefit_code"]],
+        summary=ReconciliationSummary(**answer.summary),
+        by_benefit_code=[
+            BenefitCodeCounts(benefit_code=code, **counts)
+            for code, counts in answer.by_benefit_code
+        ],
         left_only=lists.left_only,
         right_only=lists.right_only,
         differing=lists.differing,
@@ -366,42 +369,50 @@ def _differences(mine: list[Grant], theirs: list[Grant]) -> list[str]:
     return found
 
 
-def _compare(left: list[Grant], right: list[Grant]) -> dict[str, Any]:
+#: Counts by name (persons per side, both, one side only, ...); suppression sets some to None.
+Cells = dict[str, int | None]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The two sides compared: counts (summary, per benefit code) and the persons behind them."""
+
+    summary: Cells
+    by_benefit_code: list[tuple[str | None, Cells]]
+    differing: dict[str, list[str]]
+    left: dict[str, list[Grant]]
+    right: dict[str, list[Grant]]
+
+
+def _compare(left: list[Grant], right: list[Grant]) -> Comparison:
     """Counts of the comparison: per side, both, one side only, differing; per benefit code."""
     lp, rp = _by_person(left), _by_person(right)
     both = lp.keys() & rp.keys()
     differing = {pid: d for pid in both if (d := _differences(lp[pid], rp[pid]))}
     codes = sorted({g.benefit_code or "" for g in left + right})
-    per_code = []
+    per_code: list[tuple[str | None, Cells]] = []
     for code in codes:
         lc = {g.pid for g in left if (g.benefit_code or "") == code and g.pid}
         rc = {g.pid for g in right if (g.benefit_code or "") == code and g.pid}
-        per_code.append(
-            {
-                "benefit_code": code or None,
-                "left": len(lc),
-                "right": len(rc),
-                "both": len(lc & rc),
-                "left_only": len(lc - rc),
-                "right_only": len(rc - lc),
-            }
-        )
+        counts: Cells = {
+            "left": len(lc),
+            "right": len(rc),
+            "both": len(lc & rc),
+            "left_only": len(lc - rc),
+            "right_only": len(rc - lc),
+        }
+        per_code.append((code or None, counts))
     unresolved = [g for g in right if g.pid is None]
-    return {
-        "summary": {
-            "left": len(lp),
-            "right": len(rp),
-            "both": len(both),
-            "left_only": len(lp.keys() - rp.keys()),
-            "right_only": len(rp.keys() - lp.keys()),
-            "differing": len(differing),
-            "unresolved": len(unresolved),
-        },
-        "by_benefit_code": per_code,
-        "_differing": differing,
-        "_left": lp,
-        "_right": rp,
+    summary: Cells = {
+        "left": len(lp),
+        "right": len(rp),
+        "both": len(both),
+        "left_only": len(lp.keys() - rp.keys()),
+        "right_only": len(rp.keys() - lp.keys()),
+        "differing": len(differing),
+        "unresolved": len(unresolved),
     }
+    return Comparison(summary, per_code, differing, lp, rp)
 
 
 def _lists(
@@ -409,10 +420,10 @@ def _lists(
     principal: Principal,
     left: list[Grant],
     right: list[Grant],
-    answer: dict[str, Any],
+    answer: Comparison,
 ) -> Lists:
     """The persons behind the counts, within the caller's regions."""
-    lp, rp, differing = answer.pop("_left"), answer.pop("_right"), answer.pop("_differing")
+    lp, rp, differing = answer.left, answer.right, answer.differing
     pids = sorted(lp.keys() | rp.keys())
     visible = set(pids)
     if not principal.all_regions and pids:
@@ -442,14 +453,14 @@ def _lists(
     )
 
 
-def _suppress(answer: dict[str, Any], k: int) -> bool:
+def _suppress(answer: Comparison, k: int) -> bool:
     """Hide small counts; both + one side only add up to a side, so they hide together."""
     hidden_any = False
-    for cells in [answer["summary"], *answer["by_benefit_code"]]:
-        values = {m: int(cells[m]) for m in ("both", "left_only", "right_only")}
+    for cells in [answer.summary, *(counts for _, counts in answer.by_benefit_code)]:
+        values = {m: int(cells[m] or 0) for m in ("both", "left_only", "right_only")}
         hidden = suppress_cells(values, [["both", "left_only"], ["both", "right_only"]], k)
         for m in ("left", "right", "differing", "unresolved"):
-            if m in cells and 0 < int(cells[m]) < k:
+            if m in cells and 0 < int(cells[m] or 0) < k:
                 hidden.add(m)
         for m in hidden:
             cells[m] = None
