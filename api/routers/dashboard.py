@@ -54,6 +54,7 @@ from registry.overview import duplicates as duplicate_service
 from registry.overview import service as overview
 from registry.overview.export import to_csv, write_csv
 from registry.overview.quality import quality_report
+from registry.overview.schemas import to_json
 from registry.programmes.service import get_programme, list_programmes
 
 logger = logging.getLogger(__name__)
@@ -296,7 +297,13 @@ def _safe_next(target: str | None) -> str:
 # -- sign-in -----------------------------------------------------------------------------------
 
 
-@router.get("/static/dashboard.css", dependencies=[public()])
+@router.get(
+    "/static/dashboard.css",
+    dependencies=[public()],
+    response_class=Response,
+    response_model=None,
+    responses={200: {"content": {"text/css": {}}}},
+)
 def stylesheet() -> Response:
     """The dashboard's one stylesheet."""
     return Response(
@@ -306,7 +313,7 @@ def stylesheet() -> Response:
     )
 
 
-@router.get("/login", dependencies=[public()])
+@router.get("/login", dependencies=[public()], response_class=HTMLResponse, response_model=None)
 def login_form(
     request: Request,
     next: Annotated[str | None, Query(max_length=2000)] = None,
@@ -316,7 +323,7 @@ def login_form(
     return render(request, "login.html", next=_safe_next(next), failed=False)
 
 
-@router.post("/login", dependencies=[public()])
+@router.post("/login", dependencies=[public()], response_class=HTMLResponse, response_model=None)
 def login(
     request: Request,
     session: SessionDep,
@@ -354,7 +361,12 @@ def login(
     return response
 
 
-@router.post("/logout", dependencies=[page(*ANY_PERSON_ROLE)])
+@router.post(
+    "/logout",
+    dependencies=[page(*ANY_PERSON_ROLE)],
+    response_class=RedirectResponse,
+    response_model=None,
+)
 def logout(
     request: Request, session: SessionDep, principal: ViewerDep, lang: Lang = None
 ) -> Response:
@@ -376,16 +388,24 @@ def logout(
 # -- pages -------------------------------------------------------------------------------------
 
 
-@router.get("", dependencies=[page(*ANY_PAGE)])
+@router.get("", dependencies=[page(*ANY_PAGE)], response_class=HTMLResponse, response_model=None)
 def home(request: Request, principal: ViewerDep, lang: Lang = None) -> Response:
     """The entry page: the pages this user may open."""
     return render(request, "home.html", principal=principal)
 
 
 AsOf = Annotated[date | None, Query()]
+#: The pages answer HTML, or CSV with `format=csv`.
+CSV_TOO: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}
 
 
-@router.get("/coverage", dependencies=[page(*READERS)])
+@router.get(
+    "/coverage",
+    dependencies=[page(*READERS)],
+    response_class=HTMLResponse,
+    response_model=None,
+    responses=CSV_TOO,
+)
 def coverage_page(
     request: Request,
     session: SessionDep,
@@ -406,10 +426,10 @@ def coverage_page(
         return csv_response(to_csv("coverage", body), f"coverage-{table}-{day}.csv")
     by_programme = overview.coverage(session, principal, day, "programme", k=k)
     by_region = overview.coverage(session, principal, day, "programme,region", k=k)
-    regions = sorted({r["region"] or "" for r in by_region["rows"]})
+    regions = sorted({r.region or "" for r in by_region.rows})
     pivot: dict[str, dict[str, Any]] = {}
-    for row in by_region["rows"]:
-        pivot.setdefault(row["programme"], {})[row["region"] or ""] = row["persons"]
+    for row in by_region.rows:
+        pivot.setdefault(row.programme or "", {})[row.region or ""] = row.persons
     audit_view(request, session, principal, "coverage", {"as_of": str(day), "format": "html"})
     return render(
         request,
@@ -419,11 +439,17 @@ def coverage_page(
         by_programme=by_programme,
         regions=regions,
         pivot=pivot,
-        suppressed=by_programme["suppressed"] or by_region["suppressed"],
+        suppressed=by_programme.suppressed or by_region.suppressed,
     )
 
 
-@router.get("/overlaps", dependencies=[page(*READERS)])
+@router.get(
+    "/overlaps",
+    dependencies=[page(*READERS)],
+    response_class=HTMLResponse,
+    response_model=None,
+    responses=CSV_TOO,
+)
 def overlaps_page(
     request: Request,
     session: SessionDep,
@@ -446,11 +472,17 @@ def overlaps_page(
         principal=principal,
         as_of=day.isoformat(),
         body=body,
-        chart=heatmap(body["programmes"], body["matrix"], labels["overlaps"]),
+        chart=heatmap(body.programmes, body.matrix, labels["overlaps"]),
     )
 
 
-@router.get("/counts", dependencies=[page(*READERS)])
+@router.get(
+    "/counts",
+    dependencies=[page(*READERS)],
+    response_class=HTMLResponse,
+    response_model=None,
+    responses=CSV_TOO,
+)
 def counts_page(
     request: Request,
     session: SessionDep,
@@ -463,7 +495,7 @@ def counts_page(
     """Persons by the number of programmes they are active in on a date, as bars."""
     day = as_of or date.today()
     body = overview.overlaps(session, principal, day, k=settings.suppression_k)
-    rows = [{"programmes": n, "persons": v} for n, v in body["by_count"].items()]
+    rows = [{"programmes": n, "persons": v} for n, v in body.by_count.items()]
     audit_view(request, session, principal, "counts", {"as_of": str(day), "format": format})
     if format == "csv":
         return csv_response(write_csv(rows), f"persons-by-programmes-{day}.csv")
@@ -474,8 +506,8 @@ def counts_page(
         principal=principal,
         as_of=day.isoformat(),
         rows=rows,
-        suppressed=body["suppressed"],
-        chart=bar_chart([(str(r["programmes"]), r["persons"]) for r in rows], labels["counts"]),
+        suppressed=body.suppressed,
+        chart=bar_chart(list(body.by_count.items()), labels["counts"]),
     )
 
 
@@ -484,7 +516,13 @@ def _months_back(today: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-@router.get("/trends", dependencies=[page(*READERS)])
+@router.get(
+    "/trends",
+    dependencies=[page(*READERS)],
+    response_class=HTMLResponse,
+    response_model=None,
+    responses=CSV_TOO,
+)
 def trends_page(
     request: Request,
     session: SessionDep,
@@ -510,9 +548,9 @@ def trends_page(
     )
     if format == "csv":
         return csv_response(to_csv("timeseries", body), f"trends-{start}-{end}.csv")
-    periods = sorted({r["period_start"][:7] for r in body["rows"]})
-    programmes = sorted({r["programme"] for r in body["rows"]})
-    cells = {(r["period_start"][:7], r["programme"]): r["persons"] for r in body["rows"]}
+    periods = sorted({r.period_start[:7] for r in body.rows})
+    programmes = sorted({r.programme for r in body.rows})
+    cells = {(r.period_start[:7], r.programme): r.persons for r in body.rows}
     series: dict[str, Sequence[int | None]] = {
         p: [cells.get((m, p), 0) for m in periods] for p in programmes
     }
@@ -526,12 +564,18 @@ def trends_page(
         periods=periods,
         programmes=programmes,
         cells=cells,
-        suppressed=body["suppressed"],
+        suppressed=body.suppressed,
         chart=line_chart(periods, series, labels["trends"]),
     )
 
 
-@router.get("/duplicates", dependencies=[page(*READERS)])
+@router.get(
+    "/duplicates",
+    dependencies=[page(*READERS)],
+    response_class=HTMLResponse,
+    response_model=None,
+    responses=CSV_TOO,
+)
 def duplicates_page(
     request: Request,
     session: SessionDep,
@@ -545,9 +589,9 @@ def duplicates_page(
     day = as_of or date.today()
     body = duplicate_service.duplicates(session, principal, day, k=settings.suppression_k)
     named = [
-        p["person_id"]
-        for part in (body["double_enrolments"], body["exclusive"])
-        for p in part["persons"] or []
+        p.person_id
+        for persons in (body.double_enrolments.persons, body.exclusive.persons)
+        for p in persons or []
     ]
     audit_view(
         request, session, principal, "duplicates", {"as_of": str(day), "format": format}, named
@@ -564,7 +608,13 @@ def duplicates_page(
     )
 
 
-@router.get("/quality", dependencies=[page(*FEED_READERS)])
+@router.get(
+    "/quality",
+    dependencies=[page(*FEED_READERS)],
+    response_class=HTMLResponse,
+    response_model=None,
+    responses=CSV_TOO,
+)
 def quality_page(
     request: Request,
     session: SessionDep,
@@ -582,7 +632,11 @@ def quality_page(
     report = quality_report(session, principal, programme, k=settings.suppression_k)
     batches = last_batches(session, get_programme(session, programme))
     # the report's CSV lists the source ids of its errors: name the persons behind them
-    named = quality_report_persons(session, report) if (format, table) == ("csv", "report") else []
+    named = (
+        quality_report_persons(session, to_json(report))
+        if (format, table) == ("csv", "report")
+        else []
+    )
     audit_view(
         request, session, principal, "quality", {"programme": programme, "format": format}, named
     )
@@ -590,7 +644,7 @@ def quality_page(
         if table == "batches":
             return csv_response(write_csv(batches), f"batches-{programme}.csv")
         return csv_response(to_csv("quality", report), f"quality-{programme}.csv")
-    codes_seen = sorted({c for q in report["quarters"] for c in q["recipients"]})
+    codes_seen = sorted({c for q in report.quarters for c in q.recipients})
     return render(
         request,
         "quality.html",
@@ -603,7 +657,13 @@ def quality_page(
     )
 
 
-@router.get("/review", dependencies=[page(*FEED_READERS)])
+@router.get(
+    "/review",
+    dependencies=[page(*FEED_READERS)],
+    response_class=HTMLResponse,
+    response_model=None,
+    responses=CSV_TOO,
+)
 def review_page(
     request: Request,
     session: SessionDep,

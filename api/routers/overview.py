@@ -11,22 +11,34 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, ReadSessionDep, SessionDep, SettingsDep
+from api.params import OverviewParams
 from registry.audit.service import AuditContext, record_event
 from registry.core.errors import PayloadTooLarge
 from registry.overview import duplicates as duplicate_service
 from registry.overview import reconciliation as reconciliation_service
 from registry.overview import service
 from registry.overview.export import to_csv
+from registry.overview.schemas import (
+    Answer,
+    Coverage,
+    Duplicates,
+    Overlaps,
+    PersonsInProgrammes,
+    Reconciliation,
+    Timeseries,
+    to_json,
+)
 
 router = APIRouter(prefix="/api/v1/overview", tags=["overview"])
 
 READERS = allow("oversight", "analyst")
 MAX_REFERENCE_BYTES = 20 * 1024 * 1024
+#: Every overview answer is JSON, or CSV on `Accept: text/csv`.
+CSV_TOO: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}
 
 
 def wants_csv(request: Request) -> bool:
@@ -34,7 +46,7 @@ def wants_csv(request: Request) -> bool:
     return "text/csv" in request.headers.get("accept", "").lower()
 
 
-def answer(request: Request, kind: str, body: dict[str, Any]) -> Response:
+def answer(request: Request, kind: str, body: Answer) -> Response:
     """The answer as JSON, or as CSV when asked for."""
     if wants_csv(request):
         return Response(
@@ -42,58 +54,53 @@ def answer(request: Request, kind: str, body: dict[str, Any]) -> Response:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'},
         )
-    return JSONResponse(jsonable_encoder(body))
+    return JSONResponse(to_json(body))
 
 
 def _audit_persons(
-    session: SessionDep, audit: AuditContext, action: str, persons: list[str], detail: Any
+    session: SessionDep,
+    audit: AuditContext,
+    action: str,
+    persons: list[str],
+    detail: dict[str, Any],
 ) -> None:
     """Person-level overview answers go to the audit trail with the persons they name."""
     record_event(session, audit, action, person_ids=persons, detail=detail)
 
 
-@router.get("/coverage", dependencies=[READERS], response_model=None)
+@router.get("/coverage", dependencies=[READERS], response_model=Coverage, responses=CSV_TOO)
 def read_coverage(
     request: Request,
     reads: ReadSessionDep,
     principal: PrincipalDep,
-    settings: SettingsDep,
-    as_of: date | None = None,
+    query: OverviewParams,
     by: str = Query("programme", description="comma-separated: " + ", ".join(service.DIMENSIONS)),
-    recorded_at: datetime | None = None,
-    suppress: bool = False,
 ) -> Response:
     """Distinct persons and enrolments active on a date, by the requested dimensions."""
     body = service.coverage(
         reads,
         principal,
-        as_of or date.today(),
+        query.as_of,
         by,
-        recorded_at=recorded_at,
-        suppress=suppress,
-        k=settings.suppression_k,
+        recorded_at=query.recorded_at,
+        suppress=query.suppress,
+        k=query.k,
     )
     return answer(request, "coverage", body)
 
 
-@router.get("/overlaps", dependencies=[READERS], response_model=None)
+@router.get("/overlaps", dependencies=[READERS], response_model=Overlaps, responses=CSV_TOO)
 def read_overlaps(
-    request: Request,
-    reads: ReadSessionDep,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-    as_of: date | None = None,
-    recorded_at: datetime | None = None,
-    suppress: bool = False,
+    request: Request, reads: ReadSessionDep, principal: PrincipalDep, query: OverviewParams
 ) -> Response:
     """Persons active in both of each pair of programmes, and by number of programmes."""
     body = service.overlaps(
         reads,
         principal,
-        as_of or date.today(),
-        recorded_at=recorded_at,
-        suppress=suppress,
-        k=settings.suppression_k,
+        query.as_of,
+        recorded_at=query.recorded_at,
+        suppress=query.suppress,
+        k=query.k,
     )
     return answer(request, "overlaps", body)
 
@@ -101,7 +108,8 @@ def read_overlaps(
 @router.get(
     "/overlaps/persons",
     dependencies=[allow("oversight", scope="region")],
-    response_model=None,
+    response_model=PersonsInProgrammes,
+    responses=CSV_TOO,
 )
 def read_persons_in_programmes(
     request: Request,
@@ -129,13 +137,13 @@ def read_persons_in_programmes(
         session,
         audit,
         "overview.persons",
-        [p["person_id"] for p in body["persons"]],
-        {"as_of": body["as_of"], "min_programmes": min_programmes},
+        [p.person_id for p in body.persons],
+        {"as_of": body.as_of, "min_programmes": min_programmes},
     )
     return answer(request, "persons", body)
 
 
-@router.get("/timeseries", dependencies=[READERS], response_model=None)
+@router.get("/timeseries", dependencies=[READERS], response_model=Timeseries, responses=CSV_TOO)
 def read_timeseries(
     request: Request,
     reads: ReadSessionDep,
@@ -169,61 +177,55 @@ def read_timeseries(
     return answer(request, "timeseries", body)
 
 
-@router.get("/duplicates", dependencies=[READERS], response_model=None)
+@router.get("/duplicates", dependencies=[READERS], response_model=Duplicates, responses=CSV_TOO)
 def read_duplicates(
     request: Request,
     session: SessionDep,
     reads: ReadSessionDep,
     principal: PrincipalDep,
-    settings: SettingsDep,
     audit: AuditDep,
+    query: OverviewParams,
     programme: str | None = None,
-    as_of: date | None = None,
-    recorded_at: datetime | None = None,
-    suppress: bool = False,
 ) -> Response:
     """Persons enrolled twice in one programme, and persons in programmes marked exclusive."""
     body = duplicate_service.duplicates(
         reads,
         principal,
-        as_of or date.today(),
+        query.as_of,
         programme=programme,
-        recorded_at=recorded_at,
-        suppress=suppress,
-        k=settings.suppression_k,
+        recorded_at=query.recorded_at,
+        suppress=query.suppress,
+        k=query.k,
     )
     named = [
-        p["person_id"]
-        for part in (body["double_enrolments"], body["exclusive"])
-        for p in part["persons"] or []
+        p.person_id
+        for persons in (body.double_enrolments.persons, body.exclusive.persons)
+        for p in persons or []
     ]
     if named:
         _audit_persons(session, audit, "overview.duplicates", named, {"programme": programme})
     return answer(request, "duplicates", body)
 
 
-def _reconciliation_persons(body: dict[str, Any]) -> list[str]:
-    return [
-        p["person_id"]
-        for section in ("left_only", "right_only", "differing")
-        for p in body.get(section) or []
-    ]
+def _reconciliation_persons(body: Reconciliation) -> list[str]:
+    """The persons a reconciliation answer lists (one side only, or differing)."""
+    one_sided = [p.person_id for p in [*(body.left_only or []), *(body.right_only or [])]]
+    return [*one_sided, *(p.person_id for p in body.differing or [])]
 
 
-@router.get("/reconciliation", dependencies=[READERS], response_model=None)
+@router.get(
+    "/reconciliation", dependencies=[READERS], response_model=Reconciliation, responses=CSV_TOO
+)
 def read_reconciliation(
     request: Request,
     session: SessionDep,
     reads: ReadSessionDep,
     principal: PrincipalDep,
-    settings: SettingsDep,
     audit: AuditDep,
+    query: OverviewParams,
     left: str,
     right: str,
     benefit_code: str | None = None,
-    as_of: date | None = None,
-    recorded_at: datetime | None = None,
-    suppress: bool = False,
 ) -> Response:
     """Persons in one programme and not the other (both ways), and differing grants."""
     body = reconciliation_service.reconcile(
@@ -231,11 +233,11 @@ def read_reconciliation(
         principal,
         left,
         right=right,
-        as_of=as_of or date.today(),
+        as_of=query.as_of,
         benefit_code=benefit_code,
-        recorded_at=recorded_at,
-        suppress=suppress,
-        k=settings.suppression_k,
+        recorded_at=query.recorded_at,
+        suppress=query.suppress,
+        k=query.k,
     )
     named = _reconciliation_persons(body)
     if named:
@@ -248,7 +250,8 @@ def read_reconciliation(
 @router.post(
     "/reconciliation",
     dependencies=[allow("oversight", scope="region")],
-    response_model=None,
+    response_model=Reconciliation,
+    responses=CSV_TOO,
 )
 def post_reconciliation(
     request: Request,

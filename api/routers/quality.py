@@ -10,10 +10,11 @@ from fastapi.responses import Response
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep
 from api.params import ProgrammeCodePath
-from api.routers.overview import answer
+from api.routers.overview import CSV_TOO, answer
 from registry.audit.manifest import record_naming
 from registry.audit.reads import quality_report_persons
 from registry.overview.quality import quality_report
+from registry.overview.schemas import QualityReport, to_json
 
 router = APIRouter(prefix="/api/v1/programmes/{code}", tags=["quality"])
 
@@ -21,7 +22,8 @@ router = APIRouter(prefix="/api/v1/programmes/{code}", tags=["quality"])
 @router.get(
     "/quality",
     dependencies=[allow("feed", "steward", "oversight", scope="programme")],
-    response_model=None,
+    response_model=QualityReport,
+    responses=CSV_TOO,
 )
 def read_quality(
     request: Request,
@@ -62,7 +64,7 @@ def read_quality(
         session,
         audit,
         "programme.quality",
-        person_ids=quality_report_persons(session, body),
+        person_ids=quality_report_persons(session, to_json(body)),
         detail={"programme": code},
     )
     return answer(request, "quality", body)

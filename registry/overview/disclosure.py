@@ -22,6 +22,10 @@ Combination = Mapping[K, int]
 
 _TOLERANCE = 1e-8
 
+#: Counts below k are suppressed for analysts and whenever suppression is asked for; the
+#: deployment sets k with REGISTRY_SUPPRESSION_K (registry.core.settings), this is its default.
+DEFAULT_K = 5
+
 
 def small(value: int | None, k: int) -> bool:
     """A count in 1..k-1: suppressed wherever it is published."""
@@ -169,3 +173,25 @@ def programme_pattern(persons: Mapping[str, int], k: int) -> set[str]:
     total = sum(cells.values())
     equations = [] if small(total, k) else [dict.fromkeys(cells, 1)]
     return protect(cells, [p for p, v in cells.items() if small(v, k)], equations)
+
+
+def suppress_cells(values: dict[K, int], groups: Iterable[Iterable[K]], k: int) -> set[K]:
+    """Cells to hide: those in 1..k-1, then complements until none is recoverable.
+
+    Recoverable means determined by the published sums: those of the groups whose sum is not
+    itself in 1..k-1 (a small margin is suppressed by the same rule in the query that
+    publishes it, and must stay unrecoverable too). A cell some one-cell margin publishes is
+    no use as a complement. Where no complement is left (degenerate tables) the remaining
+    exposure could only be closed by cutting margins of other queries.
+    """
+    members = [list(dict.fromkeys(g)) for g in groups]
+    published = [g for g in members if not small(sum(values[key] for key in g), k)]
+    secrets = [dict.fromkeys(g, 1) for g in members if small(sum(values[key] for key in g), k)]
+    pinned = {g[0] for g in published if len(g) == 1}
+    return protect(
+        values,
+        [key for key, v in values.items() if small(v, k)],
+        [dict.fromkeys(g, 1) for g in published],
+        secrets,
+        candidates=[key for key in values if key not in pinned],
+    )

@@ -9,14 +9,17 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
-from registry.overview.queries import ACTIVE_EPISODES
-from registry.overview.service import (
-    DEFAULT_K,
-    OVERVIEW_READERS,
-    scope_sql,
-    suppress_cells,
-    suppressing,
-    system_time,
+from registry.overview.access import OVERVIEW_READERS, scope_sql, suppressing
+from registry.overview.disclosure import DEFAULT_K, suppress_cells
+from registry.overview.queries import ACTIVE_EPISODES, system_time
+from registry.overview.schemas import (
+    DoubleEnrolmentCount,
+    DoubleEnrolments,
+    DuplicatePerson,
+    Duplicates,
+    ExclusiveFindings,
+    ExclusivePairCount,
+    enrolment,
 )
 from registry.programmes.service import get_programme
 
@@ -77,7 +80,7 @@ def duplicates(
     recorded_at: datetime | None = None,
     suppress: bool = False,
     k: int = DEFAULT_K,
-) -> dict[str, Any]:
+) -> Duplicates:
     """Persons enrolled twice in one programme, and persons in both of an exclusive pair."""
     principal.require(*OVERVIEW_READERS)
     if programme is not None:
@@ -96,7 +99,7 @@ def duplicates(
     ).all()
     doubles: dict[str, dict[str, Any]] = {}
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
-    listed: dict[str, list[dict[str, Any]]] = {"double": [], "exclusive": []}
+    listed: dict[str, list[DuplicatePerson]] = {"double": [], "exclusive": []}
     for r in found:
         if r.kind == "double":
             cell = doubles.setdefault(r.a, {"programme": r.a, "persons": 0, "same_benefit_code": 0})
@@ -108,29 +111,28 @@ def duplicates(
             pair["persons"] += 1
             programmes = [r.a, r.b]
         if r.listed:
-            listed[r.kind].append(
-                {"person_id": str(r.pid), "programmes": programmes, "enrolments": r.grants}
-            )
+            grants = None if r.grants is None else [enrolment(g) for g in r.grants]
+            listed[r.kind].append(DuplicatePerson(str(r.pid), programmes, grants))
     double_counts = sorted(doubles.values(), key=lambda c: c["programme"])
     pair_counts = sorted(pairs.values(), key=lambda c: c["programmes"])
     suppressed = False
     if suppressed_answer:
         suppressed = _suppress_each(double_counts, ("persons", "same_benefit_code"), k)
         suppressed = _suppress_each(pair_counts, ("persons",), k) or suppressed
-    return {
-        "as_of": as_of.isoformat(),
-        "programme": programme,
-        "recorded_at": recorded_at.isoformat() if recorded_at else None,
-        "double_enrolments": {
-            "counts": double_counts,
-            "persons": listed["double"] if may_list else None,
-        },
-        "exclusive": {
-            "counts": pair_counts,
-            "persons": listed["exclusive"] if may_list else None,
-        },
-        "suppressed": suppressed,
-    }
+    return Duplicates(
+        as_of=as_of.isoformat(),
+        programme=programme,
+        recorded_at=recorded_at.isoformat() if recorded_at else None,
+        double_enrolments=DoubleEnrolments(
+            counts=[DoubleEnrolmentCount(**c) for c in double_counts],
+            persons=listed["double"] if may_list else None,
+        ),
+        exclusive=ExclusiveFindings(
+            counts=[ExclusivePairCount(**c) for c in pair_counts],
+            persons=listed["exclusive"] if may_list else None,
+        ),
+        suppressed=suppressed,
+    )
 
 
 def _suppress_each(cells: list[dict[str, Any]], measures: tuple[str, ...], k: int) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from registry.core.csvfile import csv_writer
+from registry.overview.schemas import Answer, to_json
 
 Rows = list[dict[str, Any]]
 
@@ -116,6 +117,6 @@ TABLES: dict[str, Callable[[dict[str, Any]], Rows]] = {
 }
 
 
-def to_csv(kind: str, answer: dict[str, Any]) -> str:
-    """The CSV form of one overview answer."""
-    return write_csv(TABLES[kind](answer))
+def to_csv(kind: str, answer: Answer) -> str:
+    """The CSV form of one overview answer (a table over its JSON form)."""
+    return write_csv(TABLES[kind](to_json(answer)))

@@ -112,18 +112,6 @@ def _summary_counts(session: Session, as_of: date, dims: Dims) -> Counts | None:
     return counts
 
 
-def exclusive_pairs(session: Session) -> set[tuple[str, str]]:
-    """Programme pairs marked exclusive: the duplicates answer publishes their overlaps."""
-    found = session.execute(
-        text(
-            "SELECT least(x.code, y.code) AS a, greatest(x.code, y.code) AS b "
-            "FROM programme_exclusion e "
-            "JOIN programme x ON x.id = e.programme_id JOIN programme y ON y.id = e.other_id"
-        )
-    )
-    return {(str(r.a), str(r.b)) for r in found}
-
-
 def suppress_overlaps(
     matrix: dict[str, dict[str, int | None]],
     by_count: dict[str, int | None],

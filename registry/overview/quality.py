@@ -12,7 +12,19 @@ from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
 from registry.core.errors import Forbidden, InvalidInput
-from registry.overview.service import DEFAULT_K, suppress_cells, system_time
+from registry.overview.disclosure import DEFAULT_K, suppress_cells
+from registry.overview.queries import system_time
+from registry.overview.schemas import (
+    ActiveCountJump,
+    BatchActiveCount,
+    BreakRules,
+    DataBreaks,
+    ErrorList,
+    FeedErrorItem,
+    QualityReport,
+    QuarterRecipients,
+    StartDateSpike,
+)
 from registry.programmes.service import get_programme
 
 QUALITY_READERS = ("feed", "steward", "oversight")
@@ -178,7 +190,7 @@ def quality_report(
     batches: int = 100,
     suppress: bool = False,
     k: int = DEFAULT_K,
-) -> dict[str, Any]:
+) -> QualityReport:
     """Recipients per quarter and benefit code, error lists, and detected data breaks."""
     _readable(principal, code)
     programme = get_programme(session, code)
@@ -193,111 +205,111 @@ def quality_report(
     quarters = _recipients(session, condition, base, suppress, k)
     errors = _errors(session, base, per_category)
     spikes = [
-        {
-            "start_date": r.day.isoformat(),
-            "enrolments": int(r.n),
-            "typical_day": float(r.median),
-            "share": round(int(r.n) / int(r.all_starts), 4),
-        }
+        StartDateSpike(
+            start_date=r.day.isoformat(),
+            enrolments=int(r.n),
+            typical_day=float(r.median),
+            share=round(int(r.n) / int(r.all_starts), 4),
+        )
         for r in session.execute(
             text(START_SPIKES.format(system_time=condition)),
             {**base, "spike_factor": spike_factor, "spike_min": spike_min},
         )
     ]
     counts = [
-        {
-            "batch_id": r.batch_id,
-            "received_at": r.received_at.isoformat(),
-            "as_of": r.as_of.isoformat(),
-            "active_persons": int(r.persons),
-            "active_enrolments": int(r.enrolments),
-            "source": "stored" if r.stored else "system_time",
-        }
+        BatchActiveCount(
+            batch_id=r.batch_id,
+            received_at=r.received_at.isoformat(),
+            as_of=r.as_of.isoformat(),
+            active_persons=int(r.persons),
+            active_enrolments=int(r.enrolments),
+            source="stored" if r.stored else "system_time",
+        )
         for r in session.execute(text(BATCH_COUNTS), {**base, "batches": batches})
     ]
-    return {
-        "programme": code,
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "recorded_at": recorded_at.isoformat() if recorded_at else None,
-        "quarters": quarters,
-        "errors": errors,
-        "data_breaks": {
-            "start_date_spikes": spikes,
-            "active_count_jumps": _jumps(counts, jump_ratio, jump_min),
-            "batch_active_counts": counts,
-            "rules": {
-                "spike": f"a start date shared by >= {spike_min} episodes and >= {spike_factor}"
+    return QualityReport(
+        programme=code,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        recorded_at=recorded_at.isoformat() if recorded_at else None,
+        quarters=quarters,
+        errors=errors,
+        data_breaks=DataBreaks(
+            start_date_spikes=spikes,
+            active_count_jumps=_jumps(counts, jump_ratio, jump_min),
+            batch_active_counts=counts,
+            rules=BreakRules(
+                spike=f"a start date shared by >= {spike_min} episodes and >= {spike_factor}"
                 " x the median episodes per start date",
-                "jump": f"active persons change by >= {jump_min} and >= {jump_ratio:.0%}"
+                jump=f"active persons change by >= {jump_min} and >= {jump_ratio:.0%}"
                 " between consecutive batches",
-            },
-        },
-        "suppressed": any(q["suppressed"] for q in quarters),
-    }
+            ),
+        ),
+        suppressed=any(q.suppressed for q in quarters),
+    )
 
 
 def _recipients(
     session: Session, condition: str, base: dict[str, Any], suppress: bool, k: int
-) -> list[dict[str, Any]]:
+) -> list[QuarterRecipients]:
     """Distinct recipients per quarter and benefit code (suppressed on request)."""
     by_quarter: dict[tuple[date, date], dict[str, int]] = defaultdict(dict)
     for r in session.execute(text(RECIPIENTS.format(system_time=condition)), base):
         by_quarter[(r.qs, r.qe)][r.benefit_code] = int(r.persons)
-    quarters: list[dict[str, Any]] = []
+    quarters: list[QuarterRecipients] = []
     for (qs, qe), cells in sorted(by_quarter.items()):
         shown: dict[str, int | None] = dict(cells)
         hidden = suppress_cells(cells, [list(cells)], k) if suppress else set()
         for key in hidden:
             shown[key] = None
         quarters.append(
-            {
-                "quarter": f"{qs.year}Q{(qs.month - 1) // 3 + 1}",
-                "start": qs.isoformat(),
-                "end": qe.isoformat(),
-                "recipients": shown,
-                "suppressed": bool(hidden),
-            }
+            QuarterRecipients(
+                quarter=f"{qs.year}Q{(qs.month - 1) // 3 + 1}",
+                start=qs.isoformat(),
+                end=qe.isoformat(),
+                recipients=shown,
+                suppressed=bool(hidden),
+            )
         )
     return quarters
 
 
-def _errors(session: Session, base: dict[str, Any], per_category: int) -> dict[str, Any]:
+def _errors(session: Session, base: dict[str, Any], per_category: int) -> dict[str, ErrorList]:
     """Error and warning lists per category, newest first, with the full count."""
-    errors: dict[str, Any] = {c: {"count": 0, "items": []} for c in CATEGORIES}
+    totals = dict.fromkeys(CATEGORIES, 0)
+    items: dict[str, list[FeedErrorItem]] = {c: [] for c in CATEGORIES}
     for r in session.execute(text(ERRORS), {**base, "per_category": per_category}):
-        entry = errors[r.category]
-        entry["count"] = int(r.total)
-        entry["items"].append(
-            {
-                "batch_id": r.batch_id,
-                "received_at": r.received_at.isoformat(),
-                "source_id": r.source_id,
-                "severity": r.severity,
-                "field": r.field,
-                "code": r.code,
-                "message": r.message,
-            }
+        totals[r.category] = int(r.total)
+        items[r.category].append(
+            FeedErrorItem(
+                batch_id=r.batch_id,
+                received_at=r.received_at.isoformat(),
+                source_id=r.source_id,
+                severity=r.severity,
+                field=r.field,
+                code=r.code,
+                message=r.message,
+            )
         )
-    return errors
+    return {c: ErrorList(count=totals[c], items=items[c]) for c in CATEGORIES}
 
 
-def _jumps(counts: list[dict[str, Any]], ratio: float, minimum: int) -> list[dict[str, Any]]:
+def _jumps(counts: list[BatchActiveCount], ratio: float, minimum: int) -> list[ActiveCountJump]:
     """Consecutive batches whose active persons jump or drop by at least ratio and minimum."""
     found = []
     for before, after in pairwise(counts):
-        prev, now = before["active_persons"], after["active_persons"]
+        prev, now = before.active_persons, after.active_persons
         change = now - prev
         if prev > 0 and abs(change) >= minimum and abs(change) / prev >= ratio:
             found.append(
-                {
-                    "batch_id": after["batch_id"],
-                    "previous_batch_id": before["batch_id"],
-                    "before": prev,
-                    "after": now,
-                    "change": change,
-                    "ratio": round(change / prev, 4),
-                    "kind": "jump" if change > 0 else "drop",
-                }
+                ActiveCountJump(
+                    batch_id=after.batch_id,
+                    previous_batch_id=before.batch_id,
+                    before=prev,
+                    after=now,
+                    change=change,
+                    ratio=round(change / prev, 4),
+                    kind="jump" if change > 0 else "drop",
+                )
             )
     return found

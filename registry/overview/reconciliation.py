@@ -16,14 +16,16 @@ from sqlalchemy.orm import Session
 from registry.access.principal import Principal
 from registry.core.errors import InvalidInput, PayloadTooLarge
 from registry.identity.national_id import digest
-from registry.overview.queries import ACTIVE_EPISODES
-from registry.overview.service import (
-    DEFAULT_K,
-    OVERVIEW_READERS,
-    scope_sql,
-    suppress_cells,
-    suppressing,
-    system_time,
+from registry.overview.access import OVERVIEW_READERS, scope_sql, suppressing
+from registry.overview.disclosure import DEFAULT_K, suppress_cells
+from registry.overview.queries import ACTIVE_EPISODES, system_time
+from registry.overview.schemas import (
+    BenefitCodeCounts,
+    DifferingPerson,
+    GrantView,
+    OneSidedPerson,
+    Reconciliation,
+    ReconciliationSummary,
 )
 from registry.programmes.service import get_programme
 
@@ -62,13 +64,14 @@ class Grant:
     end_date: date | None
     origin: str
 
-    def view(self) -> dict[str, Any]:
-        return {
-            "benefit_code": self.benefit_code,
-            "start_date": self.start_date.isoformat() if self.start_date else None,
-            "end_date": self.end_date.isoformat() if self.end_date else None,
-            "origin": self.origin,
-        }
+    def view(self) -> GrantView:
+        """The grant as answered: dates as ISO strings, with its origin."""
+        return GrantView(
+            benefit_code=self.benefit_code,
+            start_date=self.start_date.isoformat() if self.start_date else None,
+            end_date=self.end_date.isoformat() if self.end_date else None,
+            origin=self.origin,
+        )
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,7 @@ def _reference_grants(
 class ReferenceReconciliation:
     """An answer against an uploaded extract, and what its audit event must name."""
 
-    body: dict[str, Any]
+    body: Reconciliation
     looked_up: list[str]
     not_compared: int
 
@@ -265,7 +268,7 @@ def reconcile(
     k: int = DEFAULT_K,
     national_id_scheme: str = "dk_cpr",
     national_id_key: bytes | None = None,
-) -> dict[str, Any]:
+) -> Reconciliation:
     """Persons in one side and not the other (both ways), per benefit code, and differing grants."""
     principal.require(*OVERVIEW_READERS)
     if reference is not None:
@@ -302,33 +305,44 @@ def _reconcile(
     k: int,
     recorded_at: datetime | None = None,
     suppress: bool = False,
-) -> dict[str, Any]:
+) -> Reconciliation:
     """The comparison of the left programme with the right side's grants, as answered."""
     condition, params = system_time(recorded_at)
     left_grants = _programme_grants(session, left, as_of, benefit_code, condition, params)
     answer = _compare(left_grants, right_grants)
     suppressed_answer = suppressing(principal, suppress)
     may_list = principal.has_any("oversight") and not suppressed_answer
-    lists: dict[str, Any] = {
-        "left_only": None,
-        "right_only": None,
-        "differing": None,
-        "unresolved": None,
-    }
+    lists = Lists(None, None, None, None)
     if may_list:
         lists = _lists(session, principal, left_grants, right_grants, answer)
     suppressed = _suppress(answer, k) if suppressed_answer else False
-    return {
-        "as_of": as_of.isoformat(),
-        "left": left,
-        "right": right_name,
-        "benefit_code": benefit_code,
-        "recorded_at": recorded_at.isoformat() if recorded_at else None,
-        "summary": answer["summary"],
-        "by_benefit_code": answer["by_benefit_code"],
-        **lists,
-        "suppressed": suppressed,
-    }
+    return Reconciliation(
+        as_of=as_of.isoformat(),
+        left=left,
+        right=right_name,
+        benefit_code=benefit_code,
+        recorded_at=recorded_at.isoformat() if recorded_at else None,
+        summary=ReconciliationSummary(**answer.summary),
+        by_benefit_code=[
+            BenefitCodeCounts(benefit_code=code, **counts)
+            for code, counts in answer.by_benefit_code
+        ],
+        left_only=lists.left_only,
+        right_only=lists.right_only,
+        differing=lists.differing,
+        unresolved=lists.unresolved,
+        suppressed=suppressed,
+    )
+
+
+@dataclass(frozen=True)
+class Lists:
+    """The persons behind the counts (None each when the caller may not list them)."""
+
+    left_only: list[OneSidedPerson] | None
+    right_only: list[OneSidedPerson] | None
+    differing: list[DifferingPerson] | None
+    unresolved: list[GrantView] | None
 
 
 def _by_person(grants: list[Grant]) -> dict[str, list[Grant]]:
@@ -355,42 +369,50 @@ def _differences(mine: list[Grant], theirs: list[Grant]) -> list[str]:
     return found
 
 
-def _compare(left: list[Grant], right: list[Grant]) -> dict[str, Any]:
+#: Counts by name (persons per side, both, one side only, ...); suppression sets some to None.
+Cells = dict[str, int | None]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The two sides compared: counts (summary, per benefit code) and the persons behind them."""
+
+    summary: Cells
+    by_benefit_code: list[tuple[str | None, Cells]]
+    differing: dict[str, list[str]]
+    left: dict[str, list[Grant]]
+    right: dict[str, list[Grant]]
+
+
+def _compare(left: list[Grant], right: list[Grant]) -> Comparison:
     """Counts of the comparison: per side, both, one side only, differing; per benefit code."""
     lp, rp = _by_person(left), _by_person(right)
     both = lp.keys() & rp.keys()
     differing = {pid: d for pid in both if (d := _differences(lp[pid], rp[pid]))}
     codes = sorted({g.benefit_code or "" for g in left + right})
-    per_code = []
+    per_code: list[tuple[str | None, Cells]] = []
     for code in codes:
         lc = {g.pid for g in left if (g.benefit_code or "") == code and g.pid}
         rc = {g.pid for g in right if (g.benefit_code or "") == code and g.pid}
-        per_code.append(
-            {
-                "benefit_code": code or None,
-                "left": len(lc),
-                "right": len(rc),
-                "both": len(lc & rc),
-                "left_only": len(lc - rc),
-                "right_only": len(rc - lc),
-            }
-        )
+        counts: Cells = {
+            "left": len(lc),
+            "right": len(rc),
+            "both": len(lc & rc),
+            "left_only": len(lc - rc),
+            "right_only": len(rc - lc),
+        }
+        per_code.append((code or None, counts))
     unresolved = [g for g in right if g.pid is None]
-    return {
-        "summary": {
-            "left": len(lp),
-            "right": len(rp),
-            "both": len(both),
-            "left_only": len(lp.keys() - rp.keys()),
-            "right_only": len(rp.keys() - lp.keys()),
-            "differing": len(differing),
-            "unresolved": len(unresolved),
-        },
-        "by_benefit_code": per_code,
-        "_differing": differing,
-        "_left": lp,
-        "_right": rp,
+    summary: Cells = {
+        "left": len(lp),
+        "right": len(rp),
+        "both": len(both),
+        "left_only": len(lp.keys() - rp.keys()),
+        "right_only": len(rp.keys() - lp.keys()),
+        "differing": len(differing),
+        "unresolved": len(unresolved),
     }
+    return Comparison(summary, per_code, differing, lp, rp)
 
 
 def _lists(
@@ -398,10 +420,10 @@ def _lists(
     principal: Principal,
     left: list[Grant],
     right: list[Grant],
-    answer: dict[str, Any],
-) -> dict[str, Any]:
+    answer: Comparison,
+) -> Lists:
     """The persons behind the counts, within the caller's regions."""
-    lp, rp, differing = answer.pop("_left"), answer.pop("_right"), answer.pop("_differing")
+    lp, rp, differing = answer.left, answer.right, answer.differing
     pids = sorted(lp.keys() | rp.keys())
     visible = set(pids)
     if not principal.all_regions and pids:
@@ -414,33 +436,31 @@ def _lists(
             )
         }
 
-    def person(pid: str) -> dict[str, Any]:
-        return {
-            "person_id": pid,
-            "left": [g.view() for g in lp.get(pid, [])],
-            "right": [g.view() for g in rp.get(pid, [])],
-        }
+    def person(pid: str) -> OneSidedPerson:
+        return OneSidedPerson(
+            pid, [g.view() for g in lp.get(pid, [])], [g.view() for g in rp.get(pid, [])]
+        )
 
-    return {
-        "left_only": [person(p) for p in pids if p in visible and p not in rp],
-        "right_only": [person(p) for p in pids if p in visible and p not in lp],
-        "differing": [
-            person(p) | {"differences": differing[p]}
-            for p in pids
-            if p in visible and p in differing
-        ],
-        "unresolved": [g.view() for g in right if g.pid is None],
-    }
+    def differing_person(pid: str) -> DifferingPerson:
+        one = person(pid)
+        return DifferingPerson(one.person_id, one.left, one.right, differing[pid])
+
+    return Lists(
+        left_only=[person(p) for p in pids if p in visible and p not in rp],
+        right_only=[person(p) for p in pids if p in visible and p not in lp],
+        differing=[differing_person(p) for p in pids if p in visible and p in differing],
+        unresolved=[g.view() for g in right if g.pid is None],
+    )
 
 
-def _suppress(answer: dict[str, Any], k: int) -> bool:
+def _suppress(answer: Comparison, k: int) -> bool:
     """Hide small counts; both + one side only add up to a side, so they hide together."""
     hidden_any = False
-    for cells in [answer["summary"], *answer["by_benefit_code"]]:
-        values = {m: int(cells[m]) for m in ("both", "left_only", "right_only")}
+    for cells in [answer.summary, *(counts for _, counts in answer.by_benefit_code)]:
+        values = {m: int(cells[m] or 0) for m in ("both", "left_only", "right_only")}
         hidden = suppress_cells(values, [["both", "left_only"], ["both", "right_only"]], k)
         for m in ("left", "right", "differing", "unresolved"):
-            if m in cells and 0 < int(cells[m]) < k:
+            if m in cells and 0 < int(cells[m] or 0) < k:
                 hidden.add(m)
         for m in hidden:
             cells[m] = None

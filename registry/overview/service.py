@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
 from registry.core.errors import InvalidInput, NotFound
-from registry.overview.disclosure import programme_pattern, protect, small
-from registry.overview.masking import exclusive_pairs, suppress_overlaps, suppressed_coverage
+from registry.overview.access import OVERVIEW_READERS, scope_sql, suppressing
+from registry.overview.disclosure import DEFAULT_K, programme_pattern
+from registry.overview.masking import suppress_overlaps, suppressed_coverage
 from registry.overview.queries import (
     DIMENSION_SQL,
     PERIOD_ACTIVE,
@@ -26,17 +27,20 @@ from registry.overview.queries import (
     persons_in_programmes_sql,
     system_time,
 )
-
-OVERVIEW_READERS = ("oversight", "analyst")
-
-#: Counts below k are suppressed for analysts and whenever suppression is asked for; the
-#: deployment sets k with REGISTRY_SUPPRESSION_K (registry.core.settings), this is its default.
-DEFAULT_K = 5
-SUPPRESSION_THRESHOLD = DEFAULT_K
+from registry.overview.schemas import (
+    Counts,
+    Coverage,
+    CoverageRow,
+    Overlaps,
+    PersonInProgrammes,
+    PersonsInProgrammes,
+    Timeseries,
+    TimeseriesRow,
+    enrolment,
+)
+from registry.programmes.exclusivity import exclusive_pairs
 
 DIMENSIONS = tuple(DIMENSION_SQL)
-
-K = TypeVar("K", bound=Hashable)
 
 
 def parse_dimensions(by: str | Sequence[str]) -> list[str]:
@@ -57,33 +61,6 @@ def parse_dimensions(by: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def suppressing(principal: Principal, suppress: bool) -> bool:
-    """Analysts always get suppressed answers; others when they ask for it."""
-    return suppress or (principal.has_any("analyst") and not principal.has_any("oversight"))
-
-
-def suppress_cells(values: dict[K, int], groups: Iterable[Iterable[K]], k: int) -> set[K]:
-    """Cells to hide: those in 1..k-1, then complements until none is recoverable.
-
-    Recoverable means determined by the published sums: those of the groups whose sum is not
-    itself in 1..k-1 (a small margin is suppressed by the same rule in the query that
-    publishes it, and must stay unrecoverable too). A cell some one-cell margin publishes is
-    no use as a complement. Where no complement is left (degenerate tables) the remaining
-    exposure could only be closed by cutting margins of other queries.
-    """
-    members = [list(dict.fromkeys(g)) for g in groups]
-    published = [g for g in members if not small(sum(values[key] for key in g), k)]
-    secrets = [dict.fromkeys(g, 1) for g in members if small(sum(values[key] for key in g), k)]
-    pinned = {g[0] for g in published if len(g) == 1}
-    return protect(
-        values,
-        [key for key, v in values.items() if small(v, k)],
-        [dict.fromkeys(g, 1) for g in published],
-        secrets,
-        candidates=[key for key in values if key not in pinned],
-    )
-
-
 def coverage(
     session: Session,
     principal: Principal,
@@ -92,7 +69,7 @@ def coverage(
     recorded_at: datetime | None = None,
     suppress: bool = False,
     k: int = DEFAULT_K,
-) -> dict[str, Any]:
+) -> Coverage:
     """Distinct persons and enrolments active on a date, by the requested dimensions."""
     principal.require(*OVERVIEW_READERS)
     dimensions = parse_dimensions(by)
@@ -106,13 +83,13 @@ def coverage(
             found = _coverage_from_episodes(session, as_of, dimensions, recorded_at)
         rows, total = found
         suppressed = False
-    return {
-        "as_of": as_of.isoformat(),
-        "by": dimensions,
-        "rows": rows,
-        "total": total,
-        "suppressed": suppressed,
-    }
+    return Coverage(
+        as_of=as_of.isoformat(),
+        by=dimensions,
+        rows=[CoverageRow(**row) for row in rows],
+        total=Counts(**total),
+        suppressed=suppressed,
+    )
 
 
 Table = tuple[list[dict[str, Any]], dict[str, Any]]
@@ -178,7 +155,7 @@ def overlaps(
     recorded_at: datetime | None = None,
     suppress: bool = False,
     k: int = DEFAULT_K,
-) -> dict[str, Any]:
+) -> Overlaps:
     """Persons active in both of each pair of programmes, and persons by number of programmes."""
     principal.require(*OVERVIEW_READERS)
     found = _overlaps_from_summary(session, as_of) if recorded_at is None else None
@@ -187,22 +164,22 @@ def overlaps(
     codes, matrix, by_count = found
     suppressed = False
     if suppressing(principal, suppress):
-        suppressed = suppress_overlaps(matrix, by_count, k, exclusive_pairs(session))
-    return {
-        "as_of": as_of.isoformat(),
-        "programmes": codes,
-        "matrix": matrix,
-        "by_count": by_count,
-        "suppressed": suppressed,
-    }
+        suppressed = suppress_overlaps(matrix, by_count, k, set(exclusive_pairs(session)))
+    return Overlaps(
+        as_of=as_of.isoformat(),
+        programmes=codes,
+        matrix=matrix,
+        by_count=by_count,
+        suppressed=suppressed,
+    )
 
 
-Overlaps = tuple[list[str], dict[str, dict[str, int | None]], dict[str, int | None]]
+OverlapCounts = tuple[list[str], dict[str, dict[str, int | None]], dict[str, int | None]]
 
 
 def _overlaps_from_episodes(
     session: Session, as_of: date, recorded_at: datetime | None
-) -> Overlaps:
+) -> OverlapCounts:
     """The overlap matrix straight from the episodes (any system time)."""
     condition, params = system_time(recorded_at)
     result = session.execute(text(overlaps_sql(condition)), {"as_of": as_of, **params}).all()
@@ -217,7 +194,7 @@ def _overlaps_from_episodes(
     return codes, matrix, dict(sorted(by_count.items(), key=lambda item: int(item[0])))
 
 
-def _overlaps_from_summary(session: Session, as_of: date) -> Overlaps | None:
+def _overlaps_from_summary(session: Session, as_of: date) -> OverlapCounts | None:
     """The overlap matrix from persons' programme combinations; None while stale."""
     result = session.execute(text(SUMMARY_COMBINATIONS), {"as_of": as_of}).all()
     if any(r.stale for r in result):
@@ -239,17 +216,6 @@ def _overlaps_from_summary(session: Session, as_of: date) -> Overlaps | None:
     return codes, matrix, by_count
 
 
-def scope_sql(principal: Principal, person: str) -> tuple[str, dict[str, Any]]:
-    """SQL condition: the resolved person `person` has a record in one of the caller's regions."""
-    if principal.all_regions:
-        return "true", {}
-    condition = f"""EXISTS (
-        SELECT 1 FROM source_record sr JOIN person sp ON sp.id = sr.person_id
-        WHERE COALESCE(sp.merged_into, sp.id) = {person}
-          AND sr.region = ANY(CAST(:scope_regions AS text[])))"""
-    return condition, {"scope_regions": sorted(principal.regions)}
-
-
 MAX_LIST = 10_000
 
 
@@ -261,7 +227,7 @@ def persons_in_programmes(
     recorded_at: datetime | None = None,
     limit: int = 1000,
     after: str | None = None,
-) -> dict[str, Any]:
+) -> PersonsInProgrammes:
     """Persons (within the caller's regions) active in at least N programmes on a date."""
     principal.require("oversight")
     if min_programmes < 1:
@@ -286,29 +252,19 @@ def persons_in_programmes(
         },
     ).all()
     persons = [
-        {
-            "person_id": str(r.pid),
-            "programmes": list(r.programmes),
-            "enrolments": [
-                {
-                    "programme": g["programme"],
-                    "source_id": g["source_id"],
-                    "benefit_code": g["benefit_code"],
-                    "start_date": g["start_date"],
-                    "end_date": g["end_date"],
-                    "region": g["region"],
-                }
-                for g in r.grants
-            ],
-        }
+        PersonInProgrammes(
+            person_id=str(r.pid),
+            programmes=list(r.programmes),
+            enrolments=[enrolment(g) for g in r.grants],
+        )
         for r in result[:limit]
     ]
-    return {
-        "as_of": as_of.isoformat(),
-        "min_programmes": min_programmes,
-        "persons": persons,
-        "next_after": persons[-1]["person_id"] if len(result) > limit else None,
-    }
+    return PersonsInProgrammes(
+        as_of=as_of.isoformat(),
+        min_programmes=min_programmes,
+        persons=persons,
+        next_after=persons[-1].person_id if len(result) > limit else None,
+    )
 
 
 INTERVALS = {"week": "1 week", "month": "1 month", "quarter": "3 months"}
@@ -326,7 +282,7 @@ def timeseries(
     recorded_at: datetime | None = None,
     suppress: bool = False,
     k: int = DEFAULT_K,
-) -> dict[str, Any]:
+) -> Timeseries:
     """Distinct active persons per programme per week, month or quarter between two dates."""
     principal.require(*OVERVIEW_READERS)
     if interval not in INTERVALS:
@@ -375,13 +331,13 @@ def timeseries(
                 if r["programme"] in hidden:
                     r["persons"] = None
                     suppressed = True
-    return {
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "interval": interval,
-        "basis": basis,
-        "programme": programme,
-        "recorded_at": recorded_at.isoformat() if recorded_at else None,
-        "rows": rows,
-        "suppressed": suppressed,
-    }
+    return Timeseries(
+        start=start.isoformat(),
+        end=end.isoformat(),
+        interval=interval,
+        basis=basis,
+        programme=programme,
+        recorded_at=recorded_at.isoformat() if recorded_at else None,
+        rows=[TimeseriesRow(**row) for row in rows],
+        suppressed=suppressed,
+    )

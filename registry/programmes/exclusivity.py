@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from registry.core.errors import InvalidInput
 from registry.programmes.models import Programme, ProgrammeExclusion
+from registry.programmes.schemas import Exclusions
 from registry.programmes.service import get_programme
 
 
@@ -19,7 +20,7 @@ def _pair(session: Session, code: str, other: str) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
 
-def mark_exclusive(session: Session, code: str, other: str, created_by: str) -> list[str]:
+def mark_exclusive(session: Session, code: str, other: str, created_by: str) -> Exclusions:
     """Mark two programmes mutually exclusive (idempotent); the programme's exclusions."""
     a, b = _pair(session, code, other)
     session.execute(
@@ -27,10 +28,10 @@ def mark_exclusive(session: Session, code: str, other: str, created_by: str) -> 
         .values(programme_id=a, other_id=b, created_by=created_by)
         .on_conflict_do_nothing()
     )
-    return exclusive_with(session, code)
+    return exclusions(session, code)
 
 
-def unmark_exclusive(session: Session, code: str, other: str) -> list[str]:
+def unmark_exclusive(session: Session, code: str, other: str) -> Exclusions:
     """Remove a mutual exclusion (idempotent); the programme's remaining exclusions."""
     a, b = _pair(session, code, other)
     session.execute(
@@ -38,7 +39,12 @@ def unmark_exclusive(session: Session, code: str, other: str) -> list[str]:
             ProgrammeExclusion.programme_id == a, ProgrammeExclusion.other_id == b
         )
     )
-    return exclusive_with(session, code)
+    return exclusions(session, code)
+
+
+def exclusions(session: Session, code: str) -> Exclusions:
+    """The programme and the codes of the programmes marked exclusive with it."""
+    return Exclusions(programme=code, exclusive_with=exclusive_with(session, code))
 
 
 def exclusive_with(session: Session, code: str) -> list[str]:

@@ -72,7 +72,7 @@ def test_summary_answers_equal_the_episodes(registry: Registry, engine: Engine) 
     with transaction(engine) as session:
         session.execute(text("DELETE FROM overview_spell"))
         got = service.coverage(session, OVERSIGHT, JUNE, "programme,region")
-        assert got["rows"] == []
+        assert got.rows == []
         session.rollback()
 
 
@@ -94,7 +94,7 @@ def test_a_change_after_the_refresh_is_never_answered_from_stale_rows(
     fresh = answers(engine)
     with transaction(engine) as session:
         got = service.coverage(session, OVERSIGHT, JUNE, "programme")
-    assert {r["programme"]: r["persons"] for r in got["rows"]}["SEL104"] == 3
+    assert {r.programme: r.persons for r in got.rows}["SEL104"] == 3
     refresh(engine)
     assert answers(engine) == fresh
     with engine.begin() as conn:
@@ -110,7 +110,7 @@ def test_a_change_after_the_refresh_is_never_answered_from_stale_rows(
     assert answers(engine) == merged
     with transaction(engine) as session:
         got = service.coverage(session, OVERSIGHT, JUNE, "programme")
-    assert {r["programme"]: (r["persons"], r["enrolments"]) for r in got["rows"]}["SEL104"] == (
+    assert {r.programme: (r.persons, r.enrolments) for r in got.rows}["SEL104"] == (
         2,
         3,
     )

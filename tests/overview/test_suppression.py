@@ -7,12 +7,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from registry.overview.service import SUPPRESSION_THRESHOLD, suppress_cells
+from registry.overview.disclosure import DEFAULT_K, suppress_cells
 from tests.api.conftest import Setup
 from tests.factories import bearer
 from tests.overview.conftest import Registry, episode, push
 
-K = SUPPRESSION_THRESHOLD
+K = DEFAULT_K
 
 
 def person(i: int) -> dict[str, str]:

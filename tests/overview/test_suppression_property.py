@@ -9,10 +9,14 @@ from math import comb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.overview.disclosure import programme_pattern, total_is_secret
+from registry.overview.disclosure import (
+    DEFAULT_K,
+    programme_pattern,
+    suppress_cells,
+    total_is_secret,
+)
 from registry.overview.lattice import answer_pattern, finest_table, subsets
 from registry.overview.masking import suppress_overlaps
-from registry.overview.service import DEFAULT_K, suppress_cells
 
 
 def published(
