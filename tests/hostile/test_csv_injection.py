@@ -111,7 +111,7 @@ def _written(row: list[object], lineterminator: str) -> str:
 def _csv_writers_outside_the_module() -> list[str]:
     found = []
     for path in sorted((*PROJECT.glob("registry/**/*.py"), *PROJECT.glob("api/**/*.py"))):
-        if path == PROJECT / "registry" / "csvfile.py":
+        if path == PROJECT / "registry" / "core" / "csvfile.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
