@@ -19,6 +19,10 @@ from registry.core.errors import ConfigurationError
 _GENERATED_SECRETS = ("jwt_secret", "national_id_key")
 
 
+#: The default k of disclosure control (REGISTRY_SUPPRESSION_K): counts below it are hidden.
+DEFAULT_SUPPRESSION_K = 5
+
+
 class Settings(BaseSettings):
     """Deployment settings; secrets must be given explicitly outside `dev`."""
 
@@ -74,8 +78,8 @@ class Settings(BaseSettings):
     #: query cannot hold its connection for ever.
     heavy_read_timeout_seconds: PositiveInt = 60
     log_level: str = "INFO"
-    #: Disclosure control (issue 4): overview counts below k are suppressed for analysts.
-    suppression_k: PositiveInt = 5
+    #: Disclosure control: overview counts below k are suppressed for analysts.
+    suppression_k: PositiveInt = DEFAULT_SUPPRESSION_K
     #: Hostile input and operations (issue 6): request limits, logs, shutdown, /metrics access.
     max_request_bytes: int = 16 * 1024 * 1024
     max_url_bytes: int = 8192

@@ -15,6 +15,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from registry.core.settings import DEFAULT_SUPPRESSION_K
+
 K = TypeVar("K", bound=Hashable)
 
 #: A linear combination of cells: cell -> coefficient.
@@ -24,7 +26,7 @@ _TOLERANCE = 1e-8
 
 #: Counts below k are suppressed for analysts and whenever suppression is asked for; the
 #: deployment sets k with REGISTRY_SUPPRESSION_K (registry.core.settings), this is its default.
-DEFAULT_K = 5
+DEFAULT_K = DEFAULT_SUPPRESSION_K
 
 
 def small(value: int | None, k: int) -> bool:

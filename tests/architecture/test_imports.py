@@ -7,6 +7,7 @@ from tests.architecture.imports import (
     cycles,
     import_graph,
     modules,
+    package_graph,
     package_of,
 )
 
@@ -21,6 +22,10 @@ def test_the_graph_sees_real_imports() -> None:
 
 def test_no_module_import_cycle() -> None:
     assert cycles(import_graph()) == []
+
+
+def test_no_package_import_cycle() -> None:
+    assert cycles(package_graph(import_graph())) == []
 
 
 def test_linkage_imports_nothing_of_the_project() -> None:
