@@ -23,8 +23,8 @@ from registry.core.settings import Settings
 from registry.identity.national_id import SCHEMES
 from registry.ingest import queries
 from registry.ingest.models import FeedBatch
-from registry.ingest.probabilistic import UNRESOLVED, resolve_probabilistically
 from registry.ingest.validation import Issue, RuleSet, ValidRecord, validate_record
+from registry.matching.incremental import UNRESOLVED, resolve_probabilistically
 from registry.overview import summary
 from registry.overview.quality import LATEST_COUNT_RECENT, RECORD_COUNT
 from registry.programmes.models import Programme

@@ -13,18 +13,24 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from linkage.cluster import components
-from linkage.columnar import CodedRecords, CodedScorer
-from linkage.model import FSModel
-from linkage.pairing import PAIR_BLOCK, SINGLE_BLOCK, candidate_pairs, distinct
-from linkage.pipeline import score_pairs
+from linkage import (
+    PAIR_BLOCK,
+    SINGLE_BLOCK,
+    CodedRecords,
+    CodedScorer,
+    FSModel,
+    components,
+    distinct,
+    explanations,
+    pairs_sharing_most_keys,
+    score_pairs,
+)
 from registry.matching.locks import lock_identities
 from registry.matching.relink_data import (
     RegistrySnapshot,
     read_refusals,
     read_snapshot,
 )
-from registry.matching.scoring import explanations
 from registry.persons.golden import refresh_golden_records
 from registry.persons.ids import new_person_id
 
@@ -122,10 +128,11 @@ def plan_relink(
 ) -> RelinkPlan:
     """Score the candidate pairs of live records and re-cluster them; nothing is written.
 
-    Candidate pairs as in linkage.pairing (two-key blocks of at most `pair_block` records,
-    one-key blocks of at most `single_block`, `per_record` per record); they are scored a
-    chunk at a time, keeping only those that could link. Two records that both carry a
-    national ID are not compared: their IDs decide (one ID is one person, two never merge).
+    Candidate pairs as linkage.blocking.pairs_sharing_most_keys gives them (two-key blocks
+    of at most `pair_block` records, one-key blocks of at most `single_block`, `per_record`
+    per record); they are scored a chunk at a time, keeping only those that could link. Two
+    records that both carry a national ID are not compared: their IDs decide (one ID is one
+    person, two never merge).
 
     hold_identities: take the identity lock (registry.matching.locks) before the snapshot
     and keep it to the commit, so that ingest and stewards change nothing the plan read
@@ -137,7 +144,7 @@ def plan_relink(
     report("reading", 0, 2)
     snapshot, keys = read_snapshot(session)
     report("reading", 2, 2)
-    a, b = candidate_pairs(
+    a, b = pairs_sharing_most_keys(
         keys,
         per_record=per_record,
         pair_block=pair_block,
@@ -247,7 +254,7 @@ def _score(
     kept: list[_Edges] = []
     for start in range(0, len(a), chunk):
         pa, pb = a[start : start + chunk], b[start : start + chunk]
-        scored = scorer.score(pa, pb)
+        scored = scorer.score_pairs(pa, pb)
         link = scored.decision == "link"
         keep = link | (scored.decision == "review")
         kept.append(_Edges(pa[keep], pb[keep], scored.score[keep], link[keep]))

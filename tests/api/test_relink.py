@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from linkage.model import default_model
+from linkage import default_model
 from registry.core.db import transaction
 from registry.demo.population import Noise, demo_programmes, generate_feeds, generate_persons
 from registry.matching.relink import apply_relink, plan_relink

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from linkage.model import default_model
+from linkage import default_model
 from registry.access.principal import Principal
 from registry.core.db import session_factory, transaction, with_retries
 from registry.core.errors import Conflict, InvalidInput, NotFound
