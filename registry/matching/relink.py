@@ -41,7 +41,7 @@ Progress = Callable[[str, int, int], None]
 SCORE_CHUNK = 2_000_000
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReviewPairs:
     """Uncertain pairs left in different persons; explained only when queued (on apply)."""
 
@@ -75,7 +75,20 @@ class ReviewPairs:
         ]
 
 
-@dataclass
+@dataclass(frozen=True)
+class RelinkSummary:
+    """What a relink plan would change, in counts, for the operator before anything applies."""
+
+    records: int
+    pairs_scored: int
+    records_moving: int
+    persons_losing_records: int
+    new_persons: int
+    reviews: int
+    id_conflict_groups: int
+
+
+@dataclass(frozen=True)
 class RelinkPlan:
     """What a relink would change: record moves, new persons, reviews, unresolved conflicts."""
 
@@ -86,20 +99,20 @@ class RelinkPlan:
     conflicts: int = 0
     holds_identities: bool = False  # read under the identity lock, so it may be applied
 
-    def summary(self) -> dict[str, int]:
+    def summary(self) -> RelinkSummary:
         """Counts for the operator before anything is applied."""
         moved = self.moves
-        return {
-            "records": self.records,
-            "pairs_scored": self.pairs_scored,
-            "records_moving": len(moved),
-            "persons_losing_records": int(moved["from_person"].nunique()) if len(moved) else 0,
-            "new_persons": int(moved.loc[moved["new_person"], "to_person"].nunique())
+        return RelinkSummary(
+            records=self.records,
+            pairs_scored=self.pairs_scored,
+            records_moving=len(moved),
+            persons_losing_records=int(moved["from_person"].nunique()) if len(moved) else 0,
+            new_persons=int(moved.loc[moved["new_person"], "to_person"].nunique())
             if len(moved)
             else 0,
-            "reviews": len(self.reviews) if self.reviews is not None else 0,
-            "id_conflict_groups": self.conflicts,
-        }
+            reviews=len(self.reviews) if self.reviews is not None else 0,
+            id_conflict_groups=self.conflicts,
+        )
 
 
 @dataclass
