@@ -348,7 +348,7 @@ def test_hot_query_plans_avoid_seq_scans(registry: Registry, scenario: Scenario)
     assert capture.planned, f"{scenario.name}: no statement was captured"
     for planned in capture.planned:
         SEEN.setdefault(planned.name, set()).update(
-            planned.seq_scans(registry.core.partitions, registry.empty)
+            planned.seq_scans(registry.partitions, registry.empty)
         )
     RAN.add(scenario.name)
     failures = _check(capture, registry, scenario)
