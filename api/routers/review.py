@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -13,6 +13,7 @@ from api.deps import AuditDep, PrincipalDep, SessionDep
 from registry.audit.manifest import record_naming
 from registry.audit.reads import decision_sides, exported_persons
 from registry.audit.service import record_event
+from registry.matching.schemas import ReviewDecision, ReviewPage
 from registry.matching.stewardship import decide_review, export_links, list_reviews
 
 router = APIRouter(prefix="/api/v1", tags=["linkage review"])
@@ -23,7 +24,7 @@ class DecisionIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-@router.get("/review", dependencies=[allow("steward", scope="region")])
+@router.get("/review", response_model=ReviewPage, dependencies=[allow("steward", scope="region")])
 def read_review_queue(
     session: SessionDep,
     principal: PrincipalDep,
@@ -31,33 +32,35 @@ def read_review_queue(
     status: Literal["pending", "match", "non_match", "superseded"] = "pending",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> ReviewPage:
     """Candidate pairs with score, per-field comparison and weights (oldest first)."""
     page = list_reviews(session, principal, status=status, limit=limit, after=cursor)
     records = [
-        f"{side['programme']}:{side['source_id']}"
-        for item in page["items"]
-        for side in (item["record"], item["candidate"])
-        if side.get("source_id")
+        f"{side.programme}:{side.source_id}"
+        for item in page.items
+        for side in (item.record, item.candidate)
+        if side.source_id
     ]
-    persons = [
-        side["person_id"] for item in page["items"] for side in (item["record"], item["candidate"])
-    ]
+    persons = [side.person_id for item in page.items for side in (item.record, item.candidate)]
     record_event(session, audit, "review.read", person_ids=persons, record_ids=records)
     return page
 
 
-@router.post("/review/{review_id}/decision", dependencies=[allow("steward", scope="region")])
+@router.post(
+    "/review/{review_id}/decision",
+    response_model=ReviewDecision,
+    dependencies=[allow("steward", scope="region")],
+)
 def post_review_decision(
     review_id: int,
     body: DecisionIn,
     session: SessionDep,
     principal: PrincipalDep,
     audit: AuditDep,
-) -> dict[str, Any]:
+) -> ReviewDecision:
     """Settle a review item: match (join the person) or non_match (never proposed again)."""
     answer = decide_review(session, principal, review_id, decision=body.decision, note=body.note)
-    sides = decision_sides(session, review_id, answer["person_id"])
+    sides = decision_sides(session, review_id, answer.person_id)
     record_event(
         session,
         audit,
@@ -69,7 +72,13 @@ def post_review_decision(
     return answer
 
 
-@router.get("/links/export", dependencies=[allow("steward", "admin", scope="region")])
+@router.get(
+    "/links/export",
+    response_class=StreamingResponse,
+    response_model=None,
+    responses={200: {"content": {"text/csv": {}}}},
+    dependencies=[allow("steward", "admin", scope="region")],
+)
 def get_links_export(
     session: SessionDep, principal: PrincipalDep, audit: AuditDep
 ) -> StreamingResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -88,13 +89,13 @@ def relink(
         )
         for bar in bars.values():
             bar.close()
-        typer.echo(json.dumps(plan.summary(), indent=2))
+        typer.echo(json.dumps(asdict(plan.summary()), indent=2))
         if not apply:
             typer.echo("dry run: nothing changed (use --apply)")
             return
         apply_relink(session, plan, actor="cli:linkage-relink", model_id=model_id)
         shrunk = remeasure_oversized_blocks(session)
     typer.echo(
-        f"applied: {len(plan.moves)} records moved, {plan.summary()['reviews']} reviews queued, "
+        f"applied: {len(plan.moves)} records moved, {plan.summary().reviews} reviews queued, "
         f"{shrunk} oversized blocks found smaller"
     )

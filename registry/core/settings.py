@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import PositiveFloat, PositiveInt, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from linkage.pairing import PAIR_BLOCK, SINGLE_BLOCK
+from linkage import PAIR_BLOCK, SINGLE_BLOCK
 from registry.core.errors import ConfigurationError
 
 _GENERATED_SECRETS = ("jwt_secret", "national_id_key")
@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     linkage_max_candidates: int = 20
     #: A candidate sharing a single key must come from a block of at most this many records
     #: (two shared keys always qualify); the batch relink's two-key blocks hold at most
-    #: linkage_pair_block records. See linkage/pairing.py.
+    #: linkage_pair_block records. See linkage/internals/pairing.py.
     linkage_single_block: int = SINGLE_BLOCK
     linkage_pair_block: int = PAIR_BLOCK
     #: Per programme, the per-batch active count is stored at most once in this many seconds.

@@ -142,26 +142,6 @@ UPDATE ingest_stage SET person_id = existing_person, method = existing_method
 WHERE action IN ('unchanged', 'retract')
 """
 
-#: Apply the probabilistic decisions (one JSON parameter, one row per resolved record).
-APPLY_ASSIGNMENTS = """
-UPDATE ingest_stage s
-SET person_id = a.person_id, method = a.method, score = a.score,
-    explanation = a.explanation, review = a.review, model_id = :model_id
-FROM jsonb_to_recordset(CAST(:assignments AS jsonb)) AS a(
-    ord integer, person_id uuid, method text, score double precision, explanation jsonb,
-    review boolean)
-WHERE s.ord = a.ord
-"""
-
-STAGE_REVIEWS = """
-INSERT INTO review_stage (ord, person_id, candidate_record_id, candidate_ord, reason, score,
-                          explanation)
-SELECT ord, person_id, candidate_record_id, candidate_ord, reason, score, explanation
-FROM jsonb_to_recordset(CAST(:reviews AS jsonb)) AS x(
-    ord integer, person_id uuid, candidate_record_id bigint, candidate_ord integer, reason text,
-    score double precision, explanation jsonb)
-"""
-
 #: Every new person the batch resolved to, from its first record (several may share one).
 CREATE_PERSONS = f"""
 INSERT INTO person (id, {_GOLDEN})

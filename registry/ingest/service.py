@@ -27,8 +27,8 @@ from registry.ingest.answers import (
     store_answer,
     stored_answer,
 )
-from registry.ingest.probabilistic import UNRESOLVED, resolve_probabilistically
 from registry.ingest.validation import Issue, RuleSet, ValidRecord, validate_record
+from registry.matching.incremental import UNRESOLVED, resolve_probabilistically
 from registry.programmes.models import Programme
 from registry.records.fields import GOLDEN_FIELDS, STORED
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,18 +12,26 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from linkage.cluster import components
-from linkage.columnar import CodedRecords, CodedScorer
-from linkage.model import FSModel
-from linkage.pairing import PAIR_BLOCK, SINGLE_BLOCK, candidate_pairs, distinct
-from linkage.pipeline import score_pairs
+from linkage import (
+    PAIR_BLOCK,
+    SINGLE_BLOCK,
+    CodedRecords,
+    CodedScorer,
+    FSModel,
+    ScoredLinks,
+    distinct,
+    explanations,
+    pairs_sharing_most_keys,
+    recluster,
+    refused_links,
+    score_pairs,
+)
 from registry.matching.locks import lock_identities
 from registry.matching.relink_data import (
     RegistrySnapshot,
     read_refusals,
     read_snapshot,
 )
-from registry.matching.scoring import explanations
 from registry.persons.golden import refresh_golden_records
 from registry.persons.ids import new_person_id
 
@@ -35,7 +42,7 @@ Progress = Callable[[str, int, int], None]
 SCORE_CHUNK = 2_000_000
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReviewPairs:
     """Uncertain pairs left in different persons; explained only when queued (on apply)."""
 
@@ -69,7 +76,20 @@ class ReviewPairs:
         ]
 
 
-@dataclass
+@dataclass(frozen=True)
+class RelinkSummary:
+    """What a relink plan would change, in counts, for the operator before anything applies."""
+
+    records: int
+    pairs_scored: int
+    records_moving: int
+    persons_losing_records: int
+    new_persons: int
+    reviews: int
+    id_conflict_groups: int
+
+
+@dataclass(frozen=True)
 class RelinkPlan:
     """What a relink would change: record moves, new persons, reviews, unresolved conflicts."""
 
@@ -80,33 +100,20 @@ class RelinkPlan:
     conflicts: int = 0
     holds_identities: bool = False  # read under the identity lock, so it may be applied
 
-    def summary(self) -> dict[str, int]:
+    def summary(self) -> RelinkSummary:
         """Counts for the operator before anything is applied."""
         moved = self.moves
-        return {
-            "records": self.records,
-            "pairs_scored": self.pairs_scored,
-            "records_moving": len(moved),
-            "persons_losing_records": int(moved["from_person"].nunique()) if len(moved) else 0,
-            "new_persons": int(moved.loc[moved["new_person"], "to_person"].nunique())
+        return RelinkSummary(
+            records=self.records,
+            pairs_scored=self.pairs_scored,
+            records_moving=len(moved),
+            persons_losing_records=int(moved["from_person"].nunique()) if len(moved) else 0,
+            new_persons=int(moved.loc[moved["new_person"], "to_person"].nunique())
             if len(moved)
             else 0,
-            "reviews": len(self.reviews) if self.reviews is not None else 0,
-            "id_conflict_groups": self.conflicts,
-        }
-
-
-@dataclass
-class _Edges:
-    """Scored pairs that could link (decision link or review), by record position."""
-
-    a: np.ndarray
-    b: np.ndarray
-    score: np.ndarray
-    link: np.ndarray  # bool: decision 'link' (else 'review')
-
-    def where(self, keep: np.ndarray) -> _Edges:
-        return _Edges(self.a[keep], self.b[keep], self.score[keep], self.link[keep])
+            reviews=len(self.reviews) if self.reviews is not None else 0,
+            id_conflict_groups=self.conflicts,
+        )
 
 
 def plan_relink(
@@ -122,10 +129,11 @@ def plan_relink(
 ) -> RelinkPlan:
     """Score the candidate pairs of live records and re-cluster them; nothing is written.
 
-    Candidate pairs as in linkage.pairing (two-key blocks of at most `pair_block` records,
-    one-key blocks of at most `single_block`, `per_record` per record); they are scored a
-    chunk at a time, keeping only those that could link. Two records that both carry a
-    national ID are not compared: their IDs decide (one ID is one person, two never merge).
+    Candidate pairs as linkage.blocking.pairs_sharing_most_keys gives them (two-key blocks
+    of at most `pair_block` records, one-key blocks of at most `single_block`, `per_record`
+    per record); they are scored a chunk at a time, keeping only those that could link. Two
+    records that both carry a national ID are not compared: their IDs decide (one ID is one
+    person, two never merge).
 
     hold_identities: take the identity lock (registry.matching.locks) before the snapshot
     and keep it to the commit, so that ingest and stewards change nothing the plan read
@@ -137,7 +145,7 @@ def plan_relink(
     report("reading", 0, 2)
     snapshot, keys = read_snapshot(session)
     report("reading", 2, 2)
-    a, b = candidate_pairs(
+    a, b = pairs_sharing_most_keys(
         keys,
         per_record=per_record,
         pair_block=pair_block,
@@ -147,10 +155,10 @@ def plan_relink(
     )
     del keys
     edges = _score(CodedScorer(snapshot.records, model), a, b, chunk, report)
-    edges = edges.where(~_refused(edges, snapshot, read_refusals(session, snapshot)))
+    edges = edges.where(~refused_links(edges, snapshot, read_refusals(session, snapshot)))
     report("clustering", 0, 1)
-    labels = components(len(snapshot), *_link_edges(snapshot, edges))
-    target, persons, conflicts = _targets(snapshot, labels)
+    resolved = recluster(snapshot, edges, lambda: str(new_person_id()))
+    target, persons, conflicts = resolved.target, resolved.persons, resolved.conflicts
     moves = _moves(snapshot, target, persons, edges)
     reviews = _reviews(snapshot, model, target, persons, edges)
     report("clustering", 1, 1)
@@ -242,20 +250,20 @@ ON CONFLICT DO NOTHING
 
 def _score(
     scorer: CodedScorer, a: np.ndarray, b: np.ndarray, chunk: int, report: Progress
-) -> _Edges:
+) -> ScoredLinks:
     """Score all pairs a chunk at a time; keep those that could link."""
-    kept: list[_Edges] = []
+    kept: list[ScoredLinks] = []
     for start in range(0, len(a), chunk):
         pa, pb = a[start : start + chunk], b[start : start + chunk]
-        scored = scorer.score(pa, pb)
+        scored = scorer.score_pairs(pa, pb)
         link = scored.decision == "link"
         keep = link | (scored.decision == "review")
-        kept.append(_Edges(pa[keep], pb[keep], scored.score[keep], link[keep]))
+        kept.append(ScoredLinks(pa[keep], pb[keep], scored.score[keep], link[keep]))
         report("scoring", min(start + chunk, len(a)), len(a))
     if not kept:
         empty = np.zeros(0, dtype=np.int64)
-        return _Edges(empty, empty, np.zeros(0), np.zeros(0, dtype=bool))
-    return _Edges(
+        return ScoredLinks(empty, empty, np.zeros(0), np.zeros(0, dtype=bool))
+    return ScoredLinks(
         np.concatenate([e.a for e in kept]),
         np.concatenate([e.b for e in kept]),
         np.concatenate([e.score for e in kept]),
@@ -263,124 +271,8 @@ def _score(
     )
 
 
-def _refused(edges: _Edges, snapshot: RegistrySnapshot, refusals: np.ndarray) -> np.ndarray:
-    """Pairs a steward has declared a non-match (one record vs the other's person)."""
-    if not len(refusals) or not len(edges.a):
-        return np.zeros(len(edges.a), dtype=bool)
-    persons = np.int64(len(snapshot.persons))
-    person = snapshot.person
-    forward = edges.a.astype(np.int64) * persons + person[edges.b]
-    backward = edges.b.astype(np.int64) * persons + person[edges.a]
-    return np.isin(forward, refusals) | np.isin(backward, refusals)
-
-
-def _link_edges(snapshot: RegistrySnapshot, edges: _Edges) -> tuple[np.ndarray, np.ndarray]:
-    """Links: scored links, shared national IDs, and records a steward holds in place."""
-    position = np.arange(len(snapshot))
-    with_id = position[snapshot.nid >= 0]
-    id_anchor = _first_of_group(snapshot.nid[with_id], with_id)
-    held = position[snapshot.held]
-    person_anchor = _first_of_group(snapshot.person, position)
-    left = np.concatenate([edges.a[edges.link], with_id, held])
-    right = np.concatenate([edges.b[edges.link], id_anchor, person_anchor[held]])
-    return left, right
-
-
-def _first_of_group(group: np.ndarray, position: np.ndarray) -> np.ndarray:
-    """Per row, the smallest position sharing its group code (rows given by position)."""
-    if not len(group):
-        return position
-    _, first_index, inverse = np.unique(group, return_index=True, return_inverse=True)
-    return position[first_index][inverse]
-
-
-def _targets(snapshot: RegistrySnapshot, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Person code per record, the person UUIDs (new ones appended), ID-conflict groups.
-
-    Each group keeps its majority person (ties: the person of its first record). Groups
-    whose persons appear in no other group (nearly all) take it in one vectorised step; only
-    groups sharing a person with another group, or holding two national IDs, go through the
-    greedy pass (largest group first; a person goes to one group only); ID conflicts stay.
-    """
-    person, nid = snapshot.person, snapshot.nid
-    conflict = _groups_with_several(labels[nid >= 0], nid[nid >= 0])
-    spanning = _groups_with_several(person, labels)
-    hard_groups = distinct(np.concatenate([labels[np.isin(person, spanning)], conflict]))
-    hard = np.isin(labels, hard_groups)
-    target = person.copy()
-    easy = np.flatnonzero(~hard)
-    if len(easy):
-        target[easy] = _majority(labels[easy], person[easy])
-    persons = list(snapshot.persons)
-    conflicts = _assign_greedily(np.flatnonzero(hard), labels, snapshot, target, persons)
-    return target, np.asarray(persons, dtype=object), conflicts
-
-
-def _groups_with_several(group: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """The groups holding more than one distinct value."""
-    if not len(group):
-        return np.zeros(0, dtype=np.int64)
-    size = np.int64(value.max()) + 1
-    pairs = distinct(group.astype(np.int64) * size + value)
-    groups, counts = np.unique(pairs // size, return_counts=True)
-    return groups[counts > 1]
-
-
-def _majority(group: np.ndarray, person: np.ndarray) -> np.ndarray:
-    """Per row, its group's most frequent person (ties: the one seen first)."""
-    frame = pd.DataFrame({"group": group, "person": person, "pos": np.arange(len(group))})
-    top = (
-        frame.groupby(["group", "person"], sort=False)
-        .agg(n=("pos", "size"), first=("pos", "min"))
-        .reset_index()
-        .sort_values(["group", "n", "first"], ascending=[True, False, True])
-        .drop_duplicates("group")
-        .set_index("group")["person"]
-    )
-    return top.loc[group].to_numpy(dtype=np.int32)
-
-
-def _assign_greedily(
-    rows: np.ndarray,
-    labels: np.ndarray,
-    snapshot: RegistrySnapshot,
-    target: np.ndarray,
-    persons: list[str],
-) -> int:
-    """The contested groups, largest first, into target; the number of ID-conflict groups."""
-    if not len(rows):
-        return 0
-    group = labels[rows]
-    order = np.lexsort((rows, group))  # by group, members in position order
-    rows, group = rows[order], group[order]
-    nid = snapshot.nid[rows]
-    conflicted = set(_groups_with_several(group[nid >= 0], nid[nid >= 0]).tolist())
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    ends = np.r_[starts[1:], len(rows)]
-    members_person = snapshot.person[rows].tolist()
-    # ID-conflict groups stay where they are: their persons are taken before any other group
-    # picks one (a group picking first would join its ID to the one the conflict keeps)
-    in_conflict = [k for k, start in enumerate(starts.tolist()) if int(group[start]) in conflicted]
-    claimed: set[int] = set()
-    for k in in_conflict:
-        claimed.update(members_person[int(starts[k]) : int(ends[k])])
-    for k in np.argsort(starts - ends, kind="stable").tolist():  # largest group first
-        start, end = int(starts[k]), int(ends[k])
-        members = members_person[start:end]
-        if int(group[start]) in conflicted:
-            continue
-        ranked = Counter(members).most_common()
-        person = next((p for p, _ in ranked if p not in claimed), None)
-        if person is None:
-            person = len(persons)
-            persons.append(str(new_person_id()))
-        claimed.add(person)
-        target[rows[start:end]] = person
-    return len(in_conflict)
-
-
 def _moves(
-    snapshot: RegistrySnapshot, target: np.ndarray, persons: np.ndarray, edges: _Edges
+    snapshot: RegistrySnapshot, target: np.ndarray, persons: np.ndarray, edges: ScoredLinks
 ) -> pd.DataFrame:
     """Records whose person changes, with their best score to a record of the new person."""
     changed = np.flatnonzero(target != snapshot.person)
@@ -404,7 +296,7 @@ def _reviews(
     model: FSModel,
     target: np.ndarray,
     persons: np.ndarray,
-    edges: _Edges,
+    edges: ScoredLinks,
 ) -> ReviewPairs:
     """Uncertain pairs that end up in different persons: the left record vs the right's person."""
     apart = np.flatnonzero(

@@ -20,9 +20,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
-from linkage.blocking import KEY_KINDS
-from linkage.columnar import CodedRecords, code_records
-from linkage.pairing import distinct
+from linkage import KEY_KINDS, CodedRecords, code_records, distinct
 from registry.persons.golden import PERSON_FIELDS
 
 _RECORDS = f"""

@@ -22,6 +22,19 @@ from registry.matching.identity import (
 )
 from registry.matching.locks import lock_identities
 from registry.matching.review_scope import ITEM_JOINS, VISIBLE_ITEM
+from registry.matching.schemas import (
+    FieldComparison,
+    LinkEventView,
+    MergeResult,
+    PersonHistory,
+    RecordVersionView,
+    ReviewCandidate,
+    ReviewDecision,
+    ReviewPage,
+    ReviewRecord,
+    ReviewView,
+    SplitResult,
+)
 from registry.persons.golden import PERSON_FIELDS
 from registry.persons.scope import person_in_scope, scope_params, visible_person
 
@@ -61,7 +74,7 @@ def list_reviews(
     status: str = "pending",
     limit: int = 50,
     after: int = 0,
-) -> dict[str, Any]:
+) -> ReviewPage:
     """Review items in the steward's regions, oldest first, with a field-by-field comparison."""
     principal.require(STEWARD)
     rows = (
@@ -73,47 +86,38 @@ def list_reviews(
         .all()
     )
     items = [_review_view(row) for row in rows]
-    return {
-        "items": items,
-        "next_cursor": str(items[-1]["id"]) if len(items) == limit else None,
-    }
+    return ReviewPage(items, str(items[-1].id) if len(items) == limit else None)
 
 
-def _review_view(row: Any) -> dict[str, Any]:
+def _review_view(row: Any) -> ReviewView:
     fields = (row["weights"] or {}).get("fields", {})
     comparison = [
-        {
-            "field": f,
-            "record": _plain(row[f"r_{f}"]),
-            "candidate": _plain(row[f"c_{f}"]),
-            "level": fields.get(f, {}).get("level"),
-            "weight": fields.get(f, {}).get("weight"),
-        }
+        FieldComparison(
+            field=f,
+            record=_plain(row[f"r_{f}"]),
+            candidate=_plain(row[f"c_{f}"]),
+            level=fields.get(f, {}).get("level"),
+            weight=fields.get(f, {}).get("weight"),
+        )
         for f in PERSON_FIELDS
     ]
-    return {
-        "id": row["id"],
-        "status": row["status"],
-        "reason": row["reason"],
-        "score": round(float(row["score"]), 3),
-        "probability": (row["weights"] or {}).get("probability"),
-        "veto": (row["weights"] or {}).get("veto"),
-        "record": {
-            "programme": row["programme"],
-            "source_id": row["source_id"],
-            "person_id": row["person_id"],
-        },
-        "candidate": {
-            "person_id": row["candidate_person_id"],
-            "programme": row["c_programme"],
-            "source_id": row["c_source_id"],
-        },
-        "comparison": comparison,
-        "created_at": row["created_at"].isoformat(),
-        "decided_by": row["decided_by"],
-        "decided_at": row["decided_at"].isoformat() if row["decided_at"] else None,
-        "note": row["note"],
-    }
+    return ReviewView(
+        id=row["id"],
+        status=row["status"],
+        reason=row["reason"],
+        score=round(float(row["score"]), 3),
+        probability=(row["weights"] or {}).get("probability"),
+        veto=(row["weights"] or {}).get("veto"),
+        record=ReviewRecord(row["programme"], row["source_id"], row["person_id"]),
+        candidate=ReviewCandidate(
+            row["candidate_person_id"], row["c_programme"], row["c_source_id"]
+        ),
+        comparison=comparison,
+        created_at=row["created_at"].isoformat(),
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"].isoformat() if row["decided_at"] else None,
+        note=row["note"],
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -127,7 +131,7 @@ def decide_review(
     *,
     decision: str,
     note: str | None,
-) -> dict[str, Any]:
+) -> ReviewDecision:
     """Settle a review: 'match' joins the record to the person, 'non_match' keeps it apart."""
     principal.require(STEWARD)
     if decision not in DECISIONS:
@@ -168,7 +172,7 @@ def decide_review(
         reason=note,
         details={"review_id": review_id},
     )
-    return {"id": review_id, "status": decision, "person_id": str(person)}
+    return ReviewDecision(review_id, decision, str(person))
 
 
 def _decide_match(
@@ -208,7 +212,7 @@ def _decide_non_match(
 
 def merge_persons(
     session: Session, principal: Principal, person_id: str, other_id: str, *, reason: str
-) -> dict[str, Any]:
+) -> MergeResult:
     """Merge `other` into `person`: records, episodes and IDs move; `other` points here."""
     principal.require(STEWARD)
     lock_identities(session)
@@ -248,7 +252,7 @@ def merge_persons(
         actor=principal.subject,
         reason=reason,
     )
-    return {"person_id": str(survivor), "merged": str(other), "records_moved": len(record_ids)}
+    return MergeResult(str(survivor), str(other), len(record_ids))
 
 
 def split_person(
@@ -258,7 +262,7 @@ def split_person(
     source_records: list[dict[str, str]],
     *,
     reason: str,
-) -> dict[str, Any]:
+) -> SplitResult:
     """Move some of a person's records to a new person; the pair is remembered as a non-match."""
     principal.require(STEWARD)
     lock_identities(session)
@@ -294,10 +298,10 @@ def split_person(
         actor=principal.subject,
         reason=reason,
     )
-    return {"person_id": str(person), "new_person_id": str(split_off), "moved": len(record_ids)}
+    return SplitResult(str(person), str(split_off), len(record_ids))
 
 
-def person_history(session: Session, principal: Principal, person_id: str) -> dict[str, Any]:
+def person_history(session: Session, principal: Principal, person_id: str) -> PersonHistory:
     """Link events, merges, splits and every received version of the person's records."""
     principal.require("oversight", STEWARD)
     key = visible_person(session, principal, person_id)
@@ -330,13 +334,19 @@ def person_history(session: Session, principal: Principal, person_id: str) -> di
     status = session.execute(
         text("SELECT status, merged_into::text FROM person WHERE id = :p"), {"p": key}
     ).one()
-    return {
-        "person_id": str(key),
-        "status": status[0],
-        "merged_into": status[1],
-        "events": [{**dict(e), "occurred_at": e["occurred_at"].isoformat()} for e in events],
-        "versions": [{**dict(v), "received_at": v["received_at"].isoformat()} for v in versions],
-    }
+    return PersonHistory(
+        person_id=str(key),
+        status=status[0],
+        merged_into=status[1],
+        events=[
+            LinkEventView(**{**dict(e), "occurred_at": e["occurred_at"].isoformat()})
+            for e in events
+        ],
+        versions=[
+            RecordVersionView(**{**dict(v), "received_at": v["received_at"].isoformat()})
+            for v in versions
+        ],
+    )
 
 
 def export_links(session: Session, principal: Principal) -> Iterator[str]:

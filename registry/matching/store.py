@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from linkage.model import FSModel, default_model
+from linkage import FSModel, default_model
 from registry.matching.models import LinkageModel
 
 #: Parsed models by (id, created_at): stored models never change, so parse each once.

@@ -10,25 +10,9 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from linkage.blocking import candidate_pairs
-from linkage.compare import compare
-from linkage.model import (
-    FSModel,
-    default_model,
-    fit_em,
-    fit_term_frequencies,
-    with_m_from_matches,
-    with_u_from_random,
-)
-from linkage.normalise import normalise_frame
+from linkage import FSModel, candidate_pairs, estimate, normalise_frame
 from registry.matching.store import save_model
 from registry.persons.golden import PERSON_FIELDS
-
-#: Below this many ID-confirmed pairs, m is estimated by EM over blocked pairs instead.
-MIN_ID_PAIRS = 100
-#: Thresholds of a trained (calibrated) model, as log2 odds: ~0.996 and ~0.985 probability.
-TRAINED_UPPER = 8.0
-TRAINED_LOWER = 6.0
 
 _RECORDS = f"""
 SELECT r.id, encode(r.national_id_digest, 'hex') AS nid,
@@ -93,26 +77,15 @@ def estimate_model(
     records = load_records(session)
     if len(records) < 2:
         raise ValueError("the registry holds fewer than two records; nothing to train on")
-    start = default_model()
-    start = with_u_from_random(start, compare(_random_pairs(records, random_pairs, seed), records))
     id_rows = session.execute(text(_ID_PAIRS), {"limit": max_id_pairs}).all()
-    if len(id_rows) >= MIN_ID_PAIRS:
-        pairs = pd.MultiIndex.from_tuples([(r.id_l, r.id_r) for r in id_rows])
-        model = with_m_from_matches(start, compare(pairs, records))
-        method = "id_anchored"
-    else:
+    matched = pd.MultiIndex.from_arrays([[r.id_l for r in id_rows], [r.id_r for r in id_rows]])
+
+    def blocked() -> pd.MultiIndex:
         keys = pd.DataFrame(session.execute(text(_KEYS)).all(), columns=["key", "id"])
-        blocked = candidate_pairs(keys[keys["id"].isin(records.index)])
-        model = fit_em(compare(blocked, records), start=default_model())
-        method = "em"
-    model = fit_term_frequencies(
-        model, {"given_name": records["given_name"], "family_name": records["family_name"]}
-    )
-    model.upper, model.lower = TRAINED_UPPER, TRAINED_LOWER
-    model.meta.update(
-        {"source": "trained", "method": method, "records": len(records), "id_pairs": len(id_rows)}
-    )
-    return TrainingResult(model, method, len(records), len(id_rows), random_pairs)
+        return candidate_pairs(keys[keys["id"].isin(records.index)])
+
+    found = estimate(records, matched, blocked, random_pairs=random_pairs, seed=seed)
+    return TrainingResult(found.model, found.method, len(records), len(id_rows), random_pairs)
 
 
 def train_and_store(session: Session, *, actor: str, activate: bool = True) -> TrainingResult:
@@ -128,13 +101,3 @@ def train_and_store(session: Session, *, actor: str, activate: bool = True) -> T
     return TrainingResult(
         result.model, result.method, result.records, result.id_pairs, result.random_pairs, model_id
     )
-
-
-def _random_pairs(records: pd.DataFrame, n: int, seed: int) -> pd.MultiIndex:
-    """n random pairs of distinct records (almost all non-matches in any real registry)."""
-    rng = np.random.default_rng(seed)
-    ids = records.index.to_numpy()
-    a = rng.integers(0, len(ids), n)
-    b = rng.integers(0, len(ids), n)
-    keep = a != b
-    return pd.MultiIndex.from_arrays([ids[a[keep]], ids[b[keep]]])

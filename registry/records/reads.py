@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from registry.core.errors import NotFound
 from registry.programmes.models import Programme
 from registry.records.models import Enrolment, SourceRecord, SourceRecordVersion
-from registry.records.schemas import Episode, HeldRecord, Link, Version
+from registry.records.schemas import Episode, HeldRecord, Link, RecordVersion
 
 
 def get_record(session: Session, programme: Programme, source_id: str) -> HeldRecord:
@@ -46,7 +46,9 @@ def get_record(session: Session, programme: Programme, source_id: str) -> HeldRe
         municipality=record.municipality,
         mother_name=record.mother_name,
         updated_at=record.updated_at,
-        versions=[Version(v.version, v.received_at, v.retracted, v.payload) for v in versions],
+        versions=[
+            RecordVersion(v.version, v.received_at, v.retracted, v.payload) for v in versions
+        ],
         enrolments=[episode_view(e) for e in episodes],
     )
 

@@ -32,7 +32,7 @@ class Episode:
 
 
 @dataclass(frozen=True)
-class Version:
+class RecordVersion:
     """One received version of a source record, as stored (the raw national ID never is)."""
 
     version: int
@@ -63,5 +63,5 @@ class HeldRecord:
     municipality: str | None
     mother_name: str | None
     updated_at: datetime
-    versions: list[Version]
+    versions: list[RecordVersion]
     enrolments: list[Episode]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+
+from registry.records.schemas import HeldRecord
 
 
 @dataclass(frozen=True)
@@ -21,64 +22,6 @@ class GoldenRecord:
     region: str | None
     municipality: str | None
     mother_name: str | None
-
-
-@dataclass(frozen=True)
-class Link:
-    """How a source record was linked to its person, and the linkage score if scored."""
-
-    method: str
-    score: float | None
-
-
-@dataclass(frozen=True)
-class Episode:
-    """One enrolment episode with its valid time and system time."""
-
-    benefit_code: str
-    target_group: str | None
-    status: str | None
-    start_date: date
-    end_date: date | None
-    amount: float | None
-    region: str | None
-    source_version: int
-    recorded_at: datetime
-    superseded_at: datetime | None
-
-
-@dataclass(frozen=True)
-class HeldVersion:
-    """One received version of a source record, as the feed sent it (raw ID removed)."""
-
-    version: int
-    received_at: datetime
-    retracted: bool
-    #: the version's stored JSON payload (data, shaped by the feed)
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class HeldRecord:
-    """A programme's source record of the person: fields, link, versions and episodes."""
-
-    programme: str
-    source_id: str
-    person_id: str
-    link: Link
-    version: int
-    retracted: bool
-    national_id: str | None
-    given_name: str | None
-    family_name: str | None
-    birth_date: date | None
-    sex: str | None
-    region: str | None
-    municipality: str | None
-    mother_name: str | None
-    updated_at: datetime
-    versions: list[HeldVersion]
-    enrolments: list[Episode]
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,7 @@ from registry.records.reads import get_record
 from registry.subject.models import PersonRectification
 from registry.subject.schemas import (
     AccessedBy,
-    Episode,
     GoldenRecord,
-    HeldRecord,
-    HeldVersion,
-    Link,
     Rectification,
     Rectified,
     SubjectAccess,
@@ -63,25 +59,13 @@ def _rectifications(session: Session, person_id: str) -> list[Rectification]:
     ]
 
 
-def _held_record(record: dict[str, Any]) -> HeldRecord:
-    """A source record as `get_record` reads it, typed for the export."""
-    return HeldRecord(
-        **{
-            **record,
-            "link": Link(**record["link"]),
-            "versions": [HeldVersion(**v) for v in record["versions"]],
-            "enrolments": [Episode(**e) for e in record["enrolments"]],
-        }
-    )
-
-
 def subject_access(session: Session, principal: Principal, person_id: str) -> SubjectAccess:
     """One export of everything held on a person: data, sources, enrolments, who accessed it."""
     principal.require(*SUBJECT_STEWARDS)
     person = get_person(session, principal, person_id)  # scope-filtered: outside is a 404
     key = person.person_id
     sources = [
-        _held_record(asdict(get_record(session, get_programme(session, p.programme), p.source_id)))
+        get_record(session, get_programme(session, p.programme), p.source_id)
         for p in person.programmes
     ]
     enrolments = [

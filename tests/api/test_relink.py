@@ -8,10 +8,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from linkage.model import default_model
+from linkage import default_model
 from registry.core.db import transaction
 from registry.demo.population import Noise, demo_programmes, generate_feeds, generate_persons
-from registry.matching.relink import apply_relink, plan_relink
+from registry.matching.relink import RelinkSummary, apply_relink, plan_relink
 from registry.matching.store import active_model
 from registry.matching.training import train_and_store
 from tests.api.conftest import Setup
@@ -75,7 +75,7 @@ def test_training_refuses_an_empty_registry(engine: Engine) -> None:
             raise AssertionError("training an empty registry must fail")
 
 
-def relink_with(engine: Engine, model: Any, apply: bool = True) -> dict[str, int]:
+def relink_with(engine: Engine, model: Any, apply: bool = True) -> RelinkSummary:
     with transaction(engine) as session:
         plan = plan_relink(session, model, hold_identities=apply)
         if apply:
@@ -92,7 +92,7 @@ def test_relink_reports_then_joins_a_person_the_stricter_model_left_apart(
     assert second["person_id"] != first["person_id"]
 
     dry = relink_with(engine, lenient(), apply=False)
-    assert dry["records_moving"] == 1
+    assert dry.records_moving == 1
     assert scalar(engine, "SELECT count(*) FROM person WHERE status = 'active'") == 2
 
     relink_with(engine, lenient())
@@ -111,7 +111,7 @@ def test_relink_reports_then_joins_a_person_the_stricter_model_left_apart(
         == first["person_id"]
     )
     assert scalar(engine, "SELECT count(*) FROM link_event WHERE kind = 'relink'") == 1
-    assert relink_with(engine, lenient())["records_moving"] == 0  # converged
+    assert relink_with(engine, lenient()).records_moving == 0  # converged
 
 
 def test_relink_never_proposes_a_pair_a_steward_refused(
@@ -130,7 +130,7 @@ def test_relink_never_proposes_a_pair_a_steward_refused(
                 "WHERE r.source_id = 'B' AND a.source_id = 'A'"
             )
         )
-    assert relink_with(engine, lenient())["records_moving"] == 0
+    assert relink_with(engine, lenient()).records_moving == 0
     held = scalar(engine, "SELECT person_id::text FROM source_record WHERE source_id = 'B'")
     assert held == second["person_id"]
 
@@ -143,11 +143,11 @@ def test_relink_keeps_two_national_ids_apart(
     push(client, setup.sel85, "SEL85", "b3", [record("C", national_id=None)])
     summary = relink_with(engine, lenient())
     # A and B are not compared (their IDs decide); C links to both: one conflict group.
-    assert summary["pairs_scored"] == 2, summary
-    assert summary["id_conflict_groups"] == 1, summary
+    assert summary.pairs_scored == 2, summary
+    assert summary.id_conflict_groups == 1, summary
     with transaction(engine) as session:
         moves = plan_relink(session, lenient()).moves
-    assert summary["records_moving"] == 0, moves.to_dict("records")
+    assert summary.records_moving == 0, moves.to_dict("records")
     assert scalar(engine, "SELECT count(DISTINCT person_id) FROM source_record") == 2
 
 
@@ -158,12 +158,12 @@ def test_relink_reads_only_live_records_and_their_keys(
     push(client, setup.sel85, "SEL85", "b2", [record("B", **WEAK)])
     push(client, setup.sel85, "SEL85", "b3", [record("C", **WEAK)])
     before = relink_with(engine, lenient(), apply=False)
-    assert before["records"] == 3 and before["pairs_scored"] == 3, before
+    assert before.records == 3 and before.pairs_scored == 3, before
     retraction = {"source_id": "C", "retracted": True}
     assert push(client, setup.sel85, "SEL85", "b4", [retraction]).status_code == 200
     summary = relink_with(engine, lenient(), apply=False)
     # C is gone from the relink: two live records, one pair, B moves to A's person.
-    assert summary["records"] == 2 and summary["pairs_scored"] == 1, summary
+    assert summary.records == 2 and summary.pairs_scored == 1, summary
     with transaction(engine) as session:
         moves = plan_relink(session, lenient()).moves
     assert moves["to_person"].tolist() == [first["person_id"]]
@@ -171,5 +171,5 @@ def test_relink_reads_only_live_records_and_their_keys(
 
 def test_relink_of_an_empty_registry_changes_nothing(engine: Engine) -> None:
     summary = relink_with(engine, lenient())
-    assert summary["records"] == 0 and summary["pairs_scored"] == 0
-    assert summary["records_moving"] == 0 and summary["reviews"] == 0
+    assert summary.records == 0 and summary.pairs_scored == 0
+    assert summary.records_moving == 0 and summary.reviews == 0

@@ -16,7 +16,7 @@ from registry.core.settings import Settings
 #: (schema title, field) of stored JSON payloads: data shaped by its producer, not an answer.
 FREE_FORM = {
     ("ListedEvent", "detail"),
-    ("HeldVersion", "payload"),
+    ("RecordVersion", "payload"),
 }
 
 #: Built once without a database: building the app and its OpenAPI document connects nowhere.

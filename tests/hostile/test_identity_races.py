@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from linkage.model import default_model
+from linkage import default_model
 from registry.access.principal import Principal
 from registry.core.db import session_factory, transaction, with_retries
 from registry.core.errors import Conflict, InvalidInput, NotFound
@@ -230,7 +230,7 @@ def test_split_while_a_batch_updates_the_split_record(
     linkage.release()
     finish(batch, steward)
     assert not isinstance(answer[0], Exception), answer
-    assert person_of(engine, "B") == answer[0]["new_person_id"]  # the split stands
+    assert person_of(engine, "B") == answer[0].new_person_id  # the split stands
     assert broken_invariants(engine) == {}
 
 
@@ -253,7 +253,7 @@ def test_relink_apply_while_a_batch_brings_a_moved_national_id(
     model.upper, model.lower = 4.0, 2.0
     with transaction(engine) as session:
         plan = plan_relink(session, model, hold_identities=True)
-        assert plan.summary()["records_moving"] == 1
+        assert plan.summary().records_moving == 1
         batch, answer = in_thread(
             lambda: feed(engine, settings, "SEL104", "b3", [{**weak, "source_id": "C"}])
         )

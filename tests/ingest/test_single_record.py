@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from linkage.model import default_model
+from linkage import default_model
 from registry.core.db import session_factory, transaction
 from registry.core.settings import Settings
 from registry.demo.loader import register_programmes
 from registry.demo.population import Noise, demo_programmes, generate_feeds, generate_persons
-from registry.ingest import probabilistic
 from registry.ingest.service import ingest_batch
+from registry.matching import incremental
 from registry.matching.store import save_model
 from registry.programmes.service import get_programme
 
@@ -117,9 +117,9 @@ def test_one_record_path_equals_the_frame_path(
 
     def by_frames(session: Session, settings: Settings, row: Any, model: Any) -> Any:
         called.append(1)
-        return probabilistic._resolve_batch(session, settings, [row], model)
+        return incremental._resolve_batch(session, settings, [row], model)
 
-    monkeypatch.setattr(probabilistic, "_resolve_one", by_frames)
+    monkeypatch.setattr(incremental, "_resolve_one", by_frames)
     with session_factory(engine)() as session:
         frames = [_outcome(session, settings, code, r) for code, r in records]
     assert called  # the frame path did run

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from registry.core.db import transaction
 from registry.core.settings import Settings
-from registry.ingest.probabilistic import CANDIDATES
 from registry.ingest.service import ingest_batch
 from registry.matching.blocks import remeasure_oversized_blocks
+from registry.matching.incremental import CANDIDATES
 from registry.programmes.service import get_programme
 from tests.factories import make_programme, record
 

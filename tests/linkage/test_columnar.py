@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linkage.columnar import CodedScorer, code_records
-from linkage.model import default_model, fit_term_frequencies
-from linkage.normalise import normalise_frame
-from linkage.pipeline import score_pairs
+from linkage.inference import score_pairs
+from linkage.internals.columnar import CodedScorer, code_records
+from linkage.internals.model import default_model
+from linkage.internals.normalise import normalise_frame
+from linkage.training import fit_term_frequencies
 from registry.demo.population import (
     Noise,
     demo_programmes,
@@ -55,7 +56,7 @@ def test_coded_scores_equal_the_frame_pipeline(
     source = raw_records.astype("category") if categorical else raw_records
     coded = code_records(source)
     a, b = _pairs(len(coded), np.random.default_rng(3), 4000)
-    fast = CodedScorer(coded, model).score(a, b)
+    fast = CodedScorer(coded, model).score_pairs(a, b)
 
     ids = coded.ids
     pairs = pd.MultiIndex.from_arrays([ids[a], ids[b]])

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linkage.model import FSModel, default_model, fit_term_frequencies
-from linkage.pipeline import score_pairs, score_records
+from linkage.inference import score_pairs, score_record_pairs
+from linkage.internals.model import FSModel, default_model
+from linkage.training import fit_term_frequencies
 
 GIVEN = ["soren", "sorem", "anne", "ane", "mette", "met", "jens", "jenz", "kirsten", "ib"]
 FAMILY = ["jensen", "jensn", "hansen", "hanssen", "nielsen", "nilsen", "pedersen", "o"]
@@ -66,7 +67,7 @@ def _tf_model() -> FSModel:
 
 
 @pytest.mark.parametrize("model", [default_model(), _tf_model()], ids=["default", "tf"])
-def test_score_records_matches_score_pairs_bit_for_bit(model: FSModel) -> None:
+def test_score_record_pairs_matches_score_pairs_bit_for_bit(model: FSModel) -> None:
     rng = random.Random(20261125)
     pairs = []
     for _ in range(3000):
@@ -77,7 +78,7 @@ def test_score_records_matches_score_pairs_bit_for_bit(model: FSModel) -> None:
     index = pd.MultiIndex.from_arrays([np.arange(len(pairs)), np.arange(len(pairs))])
     # the direct (small) comparison path, as the ingest path takes it for a few pairs
     expected = score_pairs(index, left_frame, right_frame, model, normalised=True)
-    got = score_records(pairs, model)
+    got = score_record_pairs(pairs, model)
 
     assert np.array_equal(got.levels, expected[NAMES].to_numpy(dtype=np.int8))
     for f in model.fields:
@@ -92,10 +93,10 @@ def test_score_records_matches_score_pairs_bit_for_bit(model: FSModel) -> None:
     assert (got.levels == -1).any()
 
 
-def test_score_records_of_one_pair_and_of_none() -> None:
+def test_score_record_pairs_of_one_pair_and_of_none() -> None:
     model = default_model()
     left = {"given_name": "soren", "family_name": "jensen", "birth_date": "1940-03-14"}
-    one = score_records([(left, dict(left))], model)
+    one = score_record_pairs([(left, dict(left))], model)
     assert one.decision == ["link"] and one.levels[0, 0] == 4
-    none = score_records([], model)
+    none = score_record_pairs([], model)
     assert none.score.shape == (0,) and none.decision == []

@@ -6,10 +6,16 @@ import numpy as np
 import pandas as pd
 
 from linkage.blocking import candidate_pairs, keys_frame
-from linkage.cluster import best_per_left, clusters_from_links, connected_components, mutual_best
-from linkage.compare import compare
-from linkage.model import decide, fit_em
-from linkage.normalise import normalise_frame
+from linkage.clustering import (
+    best_per_left,
+    clusters_from_links,
+    connected_components,
+    mutual_best,
+)
+from linkage.internals.compare import compare
+from linkage.internals.model import decide
+from linkage.internals.normalise import normalise_frame
+from linkage.training import fit_em
 
 GIVEN = ["Søren", "Mette", "Anders", "Kirsten", "Jens", "Hanne", "Lars", "Ayşe", "Łukasz", "Ida"]
 FAMILY = ["Jensen", "Nielsen", "Hansen", "Pedersen", "Ødegård", "Yılmaz", "Kowalski", "Møller"]

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from linkage.normalise import (
+from linkage.internals.normalise import (
     date_iso,
     is_day_month_swap,
     name_key,
@@ -83,5 +83,5 @@ def test_linkage_is_pure() -> None:
 
     root = pathlib.Path(linkage.__file__).parent
     pattern = re.compile(r"^\s*(from|import)\s+(registry|api|sqlalchemy|fastapi)\b", re.M)
-    for path in root.glob("*.py"):
+    for path in root.rglob("*.py"):
         assert not pattern.search(path.read_text()), path.name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linkage.pairing import candidate_pairs, shared_keys
+from linkage.blocking import pairs_sharing_most_keys, shared_keys
 
 
 def matrix(rows: list[tuple[int, int, int]], n: int) -> np.ndarray:
@@ -16,7 +16,7 @@ def matrix(rows: list[tuple[int, int, int]], n: int) -> np.ndarray:
 
 
 def pairs(keys: np.ndarray, **options: object) -> set[tuple[int, int]]:
-    a, b = candidate_pairs(keys, **options)  # type: ignore[arg-type]
+    a, b = pairs_sharing_most_keys(keys, **options)  # type: ignore[arg-type]
     return set(zip(a.tolist(), b.tolist(), strict=True))
 
 

@@ -9,9 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linkage.compare import PERSON_CONFIG, compare, date_levels, jaro_winkler, string_levels
-from linkage.model import FSModel, default_model, field_weights, fit_term_frequencies, score
-from linkage.pipeline import score_pairs
+from linkage.inference import score_pairs
+from linkage.internals.compare import (
+    PERSON_CONFIG,
+    compare,
+    date_levels,
+    jaro_winkler,
+    string_levels,
+)
+from linkage.internals.model import FSModel, default_model, field_weights, score
+from linkage.training import fit_term_frequencies
 
 PERSON: dict[str, Any] = {
     "given_name": "Søren",
@@ -111,7 +118,7 @@ def test_levels_are_discrete_with_missing() -> None:
 def test_compare_is_vectorised_over_many_pairs() -> None:
     n = 2000
     left = pd.DataFrame([PERSON] * n, index=range(n))
-    from linkage.normalise import normalise_frame
+    from linkage.internals.normalise import normalise_frame
 
     norm = normalise_frame(left)
     pairs = pd.MultiIndex.from_arrays([np.arange(n), np.roll(np.arange(n), 1)])

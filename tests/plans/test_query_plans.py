@@ -26,8 +26,9 @@ from registry.audit.service import AuditContext, list_events, record_event, who_
 from registry.core.db import make_engine, session_factory
 from registry.core.migrate import upgrade_to_head
 from registry.core.settings import Settings
-from registry.ingest import probabilistic, queries
+from registry.ingest import queries
 from registry.ingest.service import ingest_batch
+from registry.matching import incremental
 from registry.matching.stewardship import list_reviews, person_history
 from registry.overview import quality, summary
 from registry.overview import queries as overview_queries
@@ -50,7 +51,7 @@ PROFILES = 30_000
 #: depend on that ratio (a batch touching 2 % of all persons is rightly joined by hashing).
 BATCH = 100
 
-NAMES = constant_names(probabilistic, queries, overview_queries, summary, quality, golden)
+NAMES = constant_names(incremental, queries, overview_queries, summary, quality, golden)
 
 OVERSIGHT = Principal("user:1", "oversight", frozenset({"oversight"}), frozenset({"*"}))
 REGIONAL = Principal("user:2", "oversight", frozenset({"oversight"}), frozenset({"1084"}))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from linkage.cluster import connected_components
+from linkage.clustering import connected_components
 
 LINKING = ("link", "review")
 
@@ -244,7 +244,7 @@ def _strongest_edges(edges: pd.DataFrame) -> dict[int, _Attachment]:
 def assign_one(
     ord_: int, new_person_id: str, has_nid: bool, external: list[dict[str, Any]]
 ) -> tuple[list[Assignment], list[ReviewItem]]:
-    """assign() for a batch of one record, from score_external_records() rows, without pandas.
+    """assign() for a batch of one record, from score_record_candidates() rows, without pandas.
 
     No batch pairs exist, so the record joins its best linkable person (a national-ID
     conflict queued instead) or becomes a new person; the same assignment and review items

@@ -1,34 +1,101 @@
-"""Score a batch's records against registry records and against each other, with reasons."""
+"""Comparing and scoring pairs, and deciding link / review / new, with reasons.
+
+One naming scheme for every scoring path: `score_pairs` (pairs of frame rows),
+`score_record_pairs` (pairs of record mappings, no pandas: the same numbers for a handful of
+pairs), `CodedScorer.score_pairs` (millions of pairs of integer-coded records, in
+linkage.internals.columnar); and, for a batch against candidate records, `score_candidates`
+(frames), `score_record_candidates` (one record, no pandas) and `score_batch_pairs` (records
+of one batch against each other).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from linkage.blocking import candidate_pairs, keys_frame
-from linkage.compare import PERSON_CONFIG
-from linkage.model import FSModel
-from linkage.pipeline import score_pairs, score_records
+from linkage.blocking import candidate_pairs
+from linkage.internals.compare import PERSON_CONFIG, CompareConfig, compare, compare_records
+from linkage.internals.model import (
+    FSModel,
+    decide,
+    decide_levels,
+    field_weights,
+    weights_for_levels,
+)
+from linkage.internals.normalise import normalise_frame
 
 _LABELS = {spec.name: spec.level_labels() for spec in PERSON_CONFIG.fields}
-_EXTERNAL_COLUMNS = ["ord", "record_id", "person_id", "person_has_id", "score", "decision"]
-_INTERNAL_COLUMNS = ["ord_l", "ord_r", "score", "decision"]
+_CANDIDATE_COLUMNS = ["ord", "record_id", "person_id", "person_has_id", "score", "decision"]
+_BATCH_COLUMNS = ["ord_l", "ord_r", "score", "decision"]
 
 
-def block_keys(records: pd.DataFrame) -> pd.DataFrame:
-    """(key, id) rows of every record in a frame indexed by id (the blocking_key rows)."""
-    return keys_frame(records.to_dict("records"), records.index)
+def score_pairs(
+    pairs: pd.MultiIndex,
+    left: pd.DataFrame,
+    right: pd.DataFrame | None,
+    model: FSModel,
+    config: CompareConfig = PERSON_CONFIG,
+    normalised: bool = False,
+) -> pd.DataFrame:
+    """Per pair: levels, per-field weights (w_ columns), score, probability, decision, veto."""
+    if not normalised:
+        left = normalise_frame(left)
+        right = None if right is None else normalise_frame(right)
+    comparison = compare(pairs, left, right, config)
+    weights = field_weights(model, comparison).add_prefix("w_")
+    decided = decide(model, comparison)
+    levels = comparison[[s.name for s in config.fields]]
+    return pd.concat([levels, weights, decided], axis=1)
 
 
-def score_external(
+@dataclass(frozen=True)
+class RecordScores:
+    """score_pairs() output for a few pairs, as arrays (no pandas)."""
+
+    levels: np.ndarray  # pairs x config fields (int8, -1 missing)
+    weights: dict[str, np.ndarray]  # per model field
+    score: np.ndarray
+    probability: np.ndarray
+    decision: list[str]
+    veto: list[str]
+
+
+def score_record_pairs(
+    pairs: Sequence[tuple[Mapping[str, object], Mapping[str, object]]],
+    model: FSModel,
+    config: CompareConfig = PERSON_CONFIG,
+) -> RecordScores:
+    """score_pairs() for (left, right) normalised records, the same numbers without pandas.
+
+    For a handful of pairs (one record against its candidates) building the frames costs
+    more than the scoring; tests/linkage/test_compare_records.py checks that both agree bit
+    for bit.
+    """
+    names = [s.name for s in config.fields]
+    levels, tf_values = compare_records(pairs, config)
+    weights = weights_for_levels(model, levels, names, tf_values)
+    total = weights.sum(axis=1) + model.prior_weight()
+    prob, decision, veto = decide_levels(model, levels, names, total)
+    return RecordScores(
+        levels,
+        {f.name: weights[:, k] for k, f in enumerate(model.fields)},
+        total,
+        prob,
+        decision,
+        veto,
+    )
+
+
+def score_candidates(
     batch: pd.DataFrame, candidates: pd.DataFrame, pairs: pd.DataFrame, model: FSModel
 ) -> pd.DataFrame:
     """Batch record (index ord) vs registry record (index record_id), for pairs (ord, record_id)."""
     if not len(pairs):
-        return _empty(_EXTERNAL_COLUMNS)
+        return _empty(_CANDIDATE_COLUMNS)
     index = pd.MultiIndex.from_arrays(
         [pairs["ord"].to_numpy(), pairs["record_id"].to_numpy()], names=["ord", "record_id"]
     )
@@ -42,15 +109,15 @@ def score_external(
     return out.reset_index(drop=True)
 
 
-def score_internal(
+def score_batch_pairs(
     batch: pd.DataFrame, keys: pd.DataFrame, model: FSModel, max_block: int
 ) -> pd.DataFrame:
     """Pairs of batch records sharing a blocking key (keys: key, id=ord), scored."""
     if len(batch) < 2 or not len(keys):
-        return _empty(_INTERNAL_COLUMNS)
+        return _empty(_BATCH_COLUMNS)
     pairs = candidate_pairs(keys, max_block=max_block)
     if not len(pairs):
-        return _empty(_INTERNAL_COLUMNS)
+        return _empty(_BATCH_COLUMNS)
     scored = score_pairs(pairs, batch, None, model, normalised=True)
     out = _with_explanations(scored)
     out["ord_l"] = pairs.get_level_values(0)
@@ -98,18 +165,18 @@ def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: [] for c in [*columns, "explanation"]})
 
 
-def score_external_records(
+def score_record_candidates(
     record: Mapping[str, Any],
     candidates: Sequence[Mapping[str, Any]],
     model: FSModel,
 ) -> list[dict[str, Any]]:
-    """score_external() for one batch record against its candidates, without pandas.
+    """score_candidates() for one batch record against its candidates, without pandas.
 
     record and candidates are normalised field mappings (candidates also carry record_id,
     person_id, person_has_id); one row per candidate, in order, with the same score,
     decision and explanation as the frame path.
     """
-    scored = score_records([(record, c) for c in candidates], model, PERSON_CONFIG)
+    scored = score_record_pairs([(record, c) for c in candidates], model, PERSON_CONFIG)
     names = list(_LABELS)
     column = {s.name: j for j, s in enumerate(PERSON_CONFIG.fields)}
     labels = [_LABELS[n] for n in names]

@@ -30,7 +30,7 @@ PAIR_BLOCK = 20
 SINGLE_BLOCK = 5
 
 
-def candidate_pairs(
+def pairs_sharing_most_keys(
     keys: np.ndarray,
     *,
     per_record: int = 20,

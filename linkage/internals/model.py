@@ -1,4 +1,4 @@
-"""Fellegi-Sunter model: EM-estimated m/u over discrete levels, weights, scores, decisions."""
+"""Fellegi-Sunter model: m/u over discrete levels, match weights, scores and decisions."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from linkage.compare import MISSING, PERSON_CONFIG, TF_PREFIX, CompareConfig
+from linkage.internals.compare import PERSON_CONFIG, TF_PREFIX, CompareConfig
 
 MODEL_VERSION = 1
 Decision = Literal["link", "review", "new"]
-_EPS = 1e-6
-_TF_MAX_VALUES = 2000
+#: Floor of a probability (m, u, prior) before taking its logarithm.
+EPS = 1e-6
 _RANK: dict[str, int] = {"new": 0, "review": 1, "link": 2}
 _DECISIONS = np.array(["new", "review", "link"], dtype=object)
 
@@ -32,7 +32,7 @@ class FieldModel:
 
     def weights(self) -> np.ndarray:
         """log2(m/u) per level (the Bayes factor in bits)."""
-        return np.log2(np.clip(self.m, _EPS, 1.0) / np.clip(self.u, _EPS, 1.0))
+        return np.log2(np.clip(self.m, EPS, 1.0) / np.clip(self.u, EPS, 1.0))
 
 
 @dataclass
@@ -74,7 +74,7 @@ class FSModel:
 
     def prior_weight(self) -> float:
         """log2 prior odds of a match among candidate pairs."""
-        p = float(np.clip(self.prior, _EPS, 1 - _EPS))
+        p = float(np.clip(self.prior, EPS, 1 - EPS))
         return float(np.log2(p / (1 - p)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -154,94 +154,6 @@ def initial_model(config: CompareConfig = PERSON_CONFIG, prior: float = 0.1) -> 
         u = 4.0 ** (-levels)
         fields.append(FieldModel(spec.name, spec.level_labels(), m / m.sum(), u / u.sum()))
     return FSModel(fields=fields, prior=prior)
-
-
-def _levels(comparison: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
-    return comparison[list(names)].to_numpy(dtype=np.int16)
-
-
-def _log_lik(patterns: np.ndarray, tables: Sequence[np.ndarray]) -> np.ndarray:
-    """Sum over fields of log(prob[level]); missing levels contribute 0."""
-    total = np.zeros(len(patterns))
-    for j, table in enumerate(tables):
-        col = patterns[:, j]
-        logs = np.log(np.clip(table, _EPS, 1.0))
-        total += np.where(col == MISSING, 0.0, logs[np.maximum(col, 0)])
-    return total
-
-
-def _estimate(
-    patterns: np.ndarray, weights: np.ndarray, n_levels: Sequence[int]
-) -> list[np.ndarray]:
-    """Weighted level frequencies per field, ignoring missing levels (lightly smoothed)."""
-    out = []
-    for j, k in enumerate(n_levels):
-        col = patterns[:, j]
-        mask = col != MISSING
-        counts = np.bincount(col[mask], weights=weights[mask], minlength=k) + _EPS
-        out.append(counts / counts.sum())
-    return out
-
-
-def fit_em(
-    comparison: pd.DataFrame,
-    config: CompareConfig = PERSON_CONFIG,
-    start: FSModel | None = None,
-    max_iter: int = 200,
-    tol: float = 1e-6,
-    fix_u: bool = False,
-) -> FSModel:
-    """Estimate m, u and the prior by EM over distinct comparison patterns (vectorised)."""
-    model = start or initial_model(config)
-    names = model.field_names
-    levels = _levels(comparison, names)
-    patterns, counts = np.unique(levels, axis=0, return_counts=True)
-    counts = counts.astype(float)
-    n_levels = [len(f.m) for f in model.fields]
-    m = [f.m.copy() for f in model.fields]
-    u = [f.u.copy() for f in model.fields]
-    prior = float(model.prior)
-    iterations = 0
-    for it in range(1, max_iter + 1):
-        iterations = it
-        log_odds = np.log(prior / (1 - prior)) + _log_lik(patterns, m) - _log_lik(patterns, u)
-        g = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
-        new_prior = float(np.clip((counts * g).sum() / counts.sum(), _EPS, 1 - _EPS))
-        new_m = _estimate(patterns, counts * g, n_levels)
-        new_u = u if fix_u else _estimate(patterns, counts * (1 - g), n_levels)
-        delta = max(
-            abs(new_prior - prior),
-            max(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True)),
-            max(float(np.abs(a - b).max()) for a, b in zip(new_u, u, strict=True)),
-        )
-        m, u, prior = new_m, new_u, new_prior
-        if delta < tol:
-            break
-    fields = [
-        FieldModel(f.name, f.labels, m[j], u[j], f.tf_u, dict(f.tf))
-        for j, f in enumerate(model.fields)
-    ]
-    meta = {**model.meta, "em_iterations": iterations, "n_pairs": int(counts.sum())}
-    meta["n_patterns"] = len(patterns)
-    return FSModel(fields, prior, model.upper, model.lower, list(model.vetoes), meta)
-
-
-def fit_term_frequencies(
-    model: FSModel, values: Mapping[str, pd.Series], max_values: int = _TF_MAX_VALUES
-) -> FSModel:
-    """Store value frequencies of common names so exact agreement on them weighs less."""
-    fields = []
-    for f in model.fields:
-        series = values.get(f.name)
-        if series is None:
-            fields.append(f)
-            continue
-        freq = series.dropna().value_counts(normalize=True)
-        u_avg = float((freq.to_numpy() ** 2).sum())  # chance two random records agree
-        common = freq[freq > u_avg].head(max_values)
-        tf = {str(k): float(v) for k, v in common.items()}
-        fields.append(FieldModel(f.name, f.labels, f.m, f.u, u_avg, tf))
-    return FSModel(fields, model.prior, model.upper, model.lower, list(model.vetoes), model.meta)
 
 
 def field_weights(model: FSModel, comparison: pd.DataFrame) -> pd.DataFrame:
@@ -337,37 +249,6 @@ def default_model(config: CompareConfig = PERSON_CONFIG, prior: float = 0.05) ->
         fields.append(f)
     # Uncalibrated m/u: demand more evidence than a trained model needs (its own thresholds).
     return FSModel(fields=fields, prior=prior, upper=12.0, lower=10.0, meta={"source": "default"})
-
-
-def _level_frequencies(comparison: pd.DataFrame, f: FieldModel, smoothing: float) -> np.ndarray:
-    """Share of pairs at each level of one field (missing ignored), additively smoothed."""
-    levels = comparison[f.name].to_numpy(dtype=np.int16)
-    counts = np.bincount(levels[levels >= 0], minlength=len(f.m)).astype(float) + smoothing
-    return counts / counts.sum()
-
-
-def with_m_from_matches(model: FSModel, matches: pd.DataFrame, smoothing: float = 0.5) -> FSModel:
-    """m from the comparison levels of pairs known to match (e.g. confirmed by national ID)."""
-    fields = [
-        FieldModel(f.name, f.labels, _level_frequencies(matches, f, smoothing), f.u, f.tf_u, f.tf)
-        for f in model.fields
-    ]
-    meta = {**model.meta, "m_pairs": len(matches)}
-    return FSModel(fields, model.prior, model.upper, model.lower, list(model.vetoes), meta)
-
-
-def with_u_from_random(
-    model: FSModel, random_pairs: pd.DataFrame, smoothing: float = 0.5
-) -> FSModel:
-    """u from the comparison levels of random record pairs (almost all non-matches)."""
-    fields = [
-        FieldModel(
-            f.name, f.labels, f.m, _level_frequencies(random_pairs, f, smoothing), f.tf_u, f.tf
-        )
-        for f in model.fields
-    ]
-    meta = {**model.meta, "u_pairs": len(random_pairs)}
-    return FSModel(fields, model.prior, model.upper, model.lower, list(model.vetoes), meta)
 
 
 # --- Few pairs without pandas (the single-record ingest path) ---------------------------------

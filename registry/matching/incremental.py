@@ -1,4 +1,9 @@
-"""Probabilistic resolution of the batch records no national ID resolved (over the stage)."""
+"""The probabilistic step of ingest: resolve the batch records no national ID resolved.
+
+Runs over the ingest's stage tables (ingest_stage, key_stage, review_stage): finds each
+unresolved record's candidates in blocking_key, scores and assigns them with the engine
+(linkage), and returns the statements that stage the decisions.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +16,23 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from linkage.model import FSModel
-from linkage.normalise import FIELD_NORMALISERS, normalise_frame
+from linkage import (
+    FIELD_NORMALISERS,
+    Assignment,
+    FSModel,
+    ReviewItem,
+    assign,
+    assign_one,
+    normalise_frame,
+    score_batch_pairs,
+    score_candidates,
+    score_record_candidates,
+)
 from registry.core.db import execute_script
 from registry.core.locks import LockSpace, lock_sql
 from registry.core.settings import Settings
-from registry.ingest import queries
-from registry.matching.assign import Assignment, ReviewItem, assign, assign_one
-from registry.matching.scoring import score_external, score_external_records, score_internal
 from registry.matching.store import active_model
 from registry.persons.golden import PERSON_FIELDS
-
-#: Advisory lock serialising probabilistic resolution, so that two batches holding the same
-#: new person (without a national ID) cannot both create it: the second sees the first's keys.
 
 UNRESOLVED = f"""
 SELECT ord, new_person_id, encode(nid_digest, 'hex') AS nid, {", ".join(PERSON_FIELDS)}
@@ -36,8 +45,9 @@ FROM ingest_stage WHERE action = 'create' AND person_id IS NULL ORDER BY ord
 #: :max_block is skipped unread; any other is read up to :max_block + 1 rows, and named there
 #: when it holds more (migration 0008). A candidate shares two keys with the record, or one
 #: key of a block of at most :single_block records (the batch relink's rule,
-#: linkage.pairing: a key alone grows with the registry, a true match shares most keys); the
-#: :max_candidates sharing the most keys are kept, so the work per record stays flat.
+#: linkage.blocking.pairs_sharing_most_keys: a key alone grows with the registry, a true
+#: match shares most keys); the :max_candidates sharing the most keys are kept, so the work
+#: per record stays flat.
 _CANDIDATE_RANKS = """
 WITH wanted AS (
     SELECT DISTINCT k.key FROM key_stage k
@@ -72,6 +82,8 @@ WITH wanted AS (
 )
 """
 
+#: Advisory lock serialising probabilistic resolution, so that two batches holding the same
+#: new person (without a national ID) cannot both create it: the second sees the first's keys.
 _LOCK_LINKAGE = lock_sql(LockSpace.LINKAGE)
 
 #: Whether a candidate's person holds a national ID: one index probe per candidate record.
@@ -95,6 +107,26 @@ JOIN source_record r ON r.id = p.record_id AND NOT r.retracted
 {_HAS_ID}
 WHERE p.rank <= :max_candidates
 ORDER BY p.ord, p.rank
+"""
+
+#: Apply the probabilistic decisions (one JSON parameter, one row per resolved record).
+APPLY_ASSIGNMENTS = """
+UPDATE ingest_stage s
+SET person_id = a.person_id, method = a.method, score = a.score,
+    explanation = a.explanation, review = a.review, model_id = :model_id
+FROM jsonb_to_recordset(CAST(:assignments AS jsonb)) AS a(
+    ord integer, person_id uuid, method text, score double precision, explanation jsonb,
+    review boolean)
+WHERE s.ord = a.ord
+"""
+
+STAGE_REVIEWS = """
+INSERT INTO review_stage (ord, person_id, candidate_record_id, candidate_ord, reason, score,
+                          explanation)
+SELECT ord, person_id, candidate_record_id, candidate_ord, reason, score, explanation
+FROM jsonb_to_recordset(CAST(:reviews AS jsonb)) AS x(
+    ord integer, person_id uuid, candidate_record_id bigint, candidate_ord integer, reason text,
+    score double precision, explanation jsonb)
 """
 
 #: A statement to run after resolution (with the ingest's next steps), and its parameters.
@@ -121,12 +153,12 @@ def resolve_probabilistically(
         assignments, reviews = _resolve_batch(session, settings, rows, model)
     pending: list[Pending] = [
         (
-            queries.APPLY_ASSIGNMENTS,
+            APPLY_ASSIGNMENTS,
             {"assignments": _json_rows(assignments), "model_id": model_id},
         )
     ]
     if reviews:
-        pending.append((queries.STAGE_REVIEWS, {"reviews": _json_rows(reviews)}))
+        pending.append((STAGE_REVIEWS, {"reviews": _json_rows(reviews)}))
     counts: dict[str, int] = {"review": len(reviews)}
     for a in assignments:
         counts[a.method] = counts.get(a.method, 0) + 1
@@ -147,7 +179,7 @@ def _resolve_one(
     """A one-record batch: the frame path's decisions, computed without pandas (faster)."""
     found = execute_script(session, [_LOCK_LINKAGE, CANDIDATES], _limits(settings)).mappings().all()
     candidates = [_normalised(c) for c in found]
-    external = score_external_records(_normalised(row), candidates, model)
+    external = score_record_candidates(_normalised(row), candidates, model)
     return assign_one(int(row["ord"]), str(row["new_person_id"]), row["nid"] is not None, external)
 
 
@@ -172,12 +204,12 @@ def _resolve_batch(
     max_block = settings.linkage_max_block
     found = execute_script(session, [_LOCK_LINKAGE, CANDIDATES], _limits(settings)).mappings()
     pairs, candidates = _pairs_and_candidates(found.all())
-    external = score_external(batch, candidates, pairs, model)
+    external = score_candidates(batch, candidates, pairs, model)
     keys = pd.DataFrame(
         session.execute(text(_BATCH_KEYS), {"ords": batch.index.tolist()}).all(),
         columns=["key", "id"],
     )
-    internal = score_internal(batch, keys, model, max_block)
+    internal = score_batch_pairs(batch, keys, model, max_block)
     return assign(batch, external, internal)
 
 

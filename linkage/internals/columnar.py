@@ -19,15 +19,15 @@ import pandas as pd
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 
-from linkage.compare import (
+from linkage.internals.compare import (
     MISSING,
     PERSON_CONFIG,
     CompareConfig,
     date_levels_from_parts,
     string_levels,
 )
-from linkage.model import FieldModel, FSModel, decide
-from linkage.normalise import FIELD_NORMALISERS
+from linkage.internals.model import FieldModel, FSModel, decide
+from linkage.internals.normalise import FIELD_NORMALISERS
 
 _NO_PARTS = (-1, -1, -1)
 
@@ -176,7 +176,7 @@ class CodedScorer:
             if f.tf and f.tf_u and f.name in self.specs and self.specs[f.name].tf
         }
 
-    def score(self, a: np.ndarray, b: np.ndarray) -> PairScores:
+    def score_pairs(self, a: np.ndarray, b: np.ndarray) -> PairScores:
         """Levels, score and decision of the pairs (a[i], b[i]) of record positions."""
         levels = self.levels(a, b)
         total = np.full(len(a), self.model.prior_weight())
