@@ -13,7 +13,7 @@ from pathlib import Path
 SYSTEM_PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
-def _as_postgres(args: list[str]) -> list[str]:
+def as_postgres(args: list[str]) -> list[str]:
     """Run server binaries as the `postgres` user when we are root (PostgreSQL refuses root)."""
     if os.geteuid() == 0:
         return ["runuser", "-u", "postgres", "--", *args]
@@ -30,7 +30,7 @@ def system_postgres() -> Iterator[str]:
         shutil.chown(root, "postgres")
         shutil.chown(sock, "postgres")
     subprocess.run(
-        _as_postgres(
+        as_postgres(
             [
                 str(SYSTEM_PG_BIN / "initdb"),
                 "-D",
@@ -48,7 +48,7 @@ def system_postgres() -> Iterator[str]:
     )
     opts = f"-k {sock} -c listen_addresses='' -c fsync=off -c max_connections=200"
     subprocess.run(
-        _as_postgres(
+        as_postgres(
             [
                 str(SYSTEM_PG_BIN / "pg_ctl"),
                 "-D",
@@ -71,7 +71,7 @@ def system_postgres() -> Iterator[str]:
         yield f"postgresql+psycopg2://postgres@/postgres?host={sock}"
     finally:
         subprocess.run(
-            _as_postgres(
+            as_postgres(
                 [str(SYSTEM_PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
             ),
             capture_output=True,

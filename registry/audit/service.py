@@ -43,7 +43,8 @@ def _canonical(event: dict[str, Any]) -> bytes:
     return json.dumps(event, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def _event_fields(row: AuditEvent) -> dict[str, Any]:
+def event_fields(row: AuditEvent) -> dict[str, Any]:
+    """The fields an event's hash covers, in the chain's canonical form."""
     return {
         "occurred_at": row.occurred_at.astimezone(UTC).isoformat(),
         "actor": row.actor,
@@ -100,7 +101,7 @@ def record_event(
         detail=detail or {},
     )
     row.prev_hash = bytes(prev) if prev is not None else GENESIS
-    row.hash = chain_hash(row.prev_hash, _event_fields(row))
+    row.hash = chain_hash(row.prev_hash, event_fields(row))
     session.add(row)
     session.flush()
 
@@ -111,7 +112,7 @@ MAX_PROBLEMS = 20
 
 def _link_problem(row: AuditEvent, prev: bytes, prev_id: int | None) -> str | None:
     """What is wrong with one event and its link to the one before, if anything."""
-    if chain_hash(bytes(row.prev_hash), _event_fields(row)) != bytes(row.hash):
+    if chain_hash(bytes(row.prev_hash), event_fields(row)) != bytes(row.hash):
         return f"event {row.id} was altered: its hash does not match its content"
     if bytes(row.prev_hash) == prev:
         return None
@@ -243,7 +244,7 @@ def list_events(
     if cursor:
         query = query.where(AuditEvent.id < cursor)
     rows: Sequence[AuditEvent] = session.scalars(query).all()
-    events = [ListedEvent(id=r.id, **_event_fields(r), hash=bytes(r.hash).hex()) for r in rows]
+    events = [ListedEvent(id=r.id, **event_fields(r), hash=bytes(r.hash).hex()) for r in rows]
     next_cursor = rows[-1].id if rows and len(rows) == limit else None
     return EventPage(events, next_cursor)
 

@@ -100,7 +100,8 @@ def libpq_url(engine: Engine) -> str:
     return bare.render_as_string(hide_password=False)
 
 
-def _tool_env(engine: Engine) -> dict[str, str]:
+def tool_env(engine: Engine) -> dict[str, str]:
+    """The environment pg_dump and pg_restore run with: the password, never on the command line."""
     env = dict(os.environ)
     if engine.url.password is not None:
         env["PGPASSWORD"] = str(engine.url.password)
@@ -166,7 +167,7 @@ def backup(engine: Engine, out: Path, on_table: Callable[[str], None] | None = N
             str(out),
             libpq_url(engine),
         ],
-        _tool_env(engine),
+        tool_env(engine),
         on_table,
     )
     return ToolRun(
@@ -194,7 +195,7 @@ def restore(
             libpq_url(engine),
             str(dump),
         ],
-        _tool_env(engine),
+        tool_env(engine),
         on_table,
     )
     name, version, _, size = _database_facts(engine)

@@ -20,8 +20,8 @@ class ProgrammeRecord:
 
 
 @dataclass(frozen=True)
-class PersonView:
-    """A person's golden record and every programme's records of them, current and past."""
+class GoldenRecord:
+    """The person as the registry holds it (the golden record)."""
 
     person_id: str
     status: str
@@ -33,4 +33,10 @@ class PersonView:
     region: str | None
     municipality: str | None
     mother_name: str | None
+
+
+@dataclass(frozen=True)
+class PersonView(GoldenRecord):
+    """A person's golden record and every programme's records of them, current and past."""
+
     programmes: list[ProgrammeRecord]

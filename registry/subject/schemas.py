@@ -5,23 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from registry.persons.schemas import GoldenRecord
 from registry.records.schemas import HeldRecord
-
-
-@dataclass(frozen=True)
-class GoldenRecord:
-    """The person as the registry holds it (the golden record)."""
-
-    person_id: str
-    status: str
-    merged_into: str | None
-    given_name: str | None
-    family_name: str | None
-    birth_date: date | None
-    sex: str | None
-    region: str | None
-    municipality: str | None
-    mother_name: str | None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from registry.core.csvfile import csv_writer
 from registry.core.errors import ConfigurationError, InvalidInput
 from registry.core.settings import Settings
 from registry.persons.models import Person
+from registry.persons.schemas import GoldenRecord
 from registry.persons.service import get_person
 from registry.programmes.service import get_programme
 from registry.records.fields import EARLIEST_BIRTH, SEXES
@@ -27,7 +28,6 @@ from registry.records.reads import get_record
 from registry.subject.models import PersonRectification
 from registry.subject.schemas import (
     AccessedBy,
-    GoldenRecord,
     Rectification,
     Rectified,
     SubjectAccess,

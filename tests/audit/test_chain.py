@@ -10,8 +10,8 @@ from sqlalchemy import Engine, select, text
 from registry.audit.models import AuditEvent
 from registry.audit.service import (
     AuditContext,
-    _event_fields,
     chain_hash,
+    event_fields,
     record_event,
     verify_chain,
 )
@@ -86,7 +86,7 @@ def test_recomputing_an_altered_events_hash_breaks_the_next_link(
         # a careful forger (a superuser, past the triggers) rewrites the event *and* its hash
         session.execute(text("SET LOCAL session_replication_role = replica"))
         first.actor = "user:2"
-        forged = chain_hash(bytes(first.prev_hash), _event_fields(first))
+        forged = chain_hash(bytes(first.prev_hash), event_fields(first))
         session.execute(
             text("UPDATE audit_event SET actor = 'user:2', hash = :h WHERE id = :i"),
             {"h": forged, "i": first_id},

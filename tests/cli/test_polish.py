@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from registry.cli.backup import _tool_env, libpq_url
+from registry.cli.backup import libpq_url, tool_env
 from registry.cli.main import EXAMPLES, app
 from registry.core.db import make_engine
 from registry.core.settings import get_settings
@@ -215,6 +215,6 @@ def test_the_dump_tools_get_the_password_in_their_environment_not_their_argument
     engine = make_engine("postgresql+psycopg2://registry:s3cret-pw@db.example:5433/reg")
     try:
         assert libpq_url(engine) == "postgresql://registry@db.example:5433/reg"
-        assert _tool_env(engine)["PGPASSWORD"] == "s3cret-pw"
+        assert tool_env(engine)["PGPASSWORD"] == "s3cret-pw"
     finally:
         engine.dispose()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.postgres import SYSTEM_PG_BIN, _as_postgres
+from tests.postgres import SYSTEM_PG_BIN, as_postgres
 
 
 def pg_bin() -> Path:
@@ -43,7 +43,7 @@ class Cluster:
         )
 
     def _run(self, args: list[str], timeout: float) -> None:
-        command = _as_postgres([str(self.bin / args[0]), *args[1:]])
+        command = as_postgres([str(self.bin / args[0]), *args[1:]])
         subprocess.run(command, check=True, capture_output=True, timeout=timeout)
 
     def start(self) -> None:
@@ -84,7 +84,7 @@ class Cluster:
     def remove(self) -> None:
         """Stop (if running) and delete the cluster."""
         subprocess.run(
-            _as_postgres(
+            as_postgres(
                 [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]
             ),
             capture_output=True,

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner
 
 from registry.audit.models import AuditEvent
-from registry.audit.service import AuditContext, _event_fields, chain_hash
+from registry.audit.service import AuditContext, chain_hash, event_fields
 from registry.cli.main import app
 from registry.core.db import transaction
 from registry.core.locks import LockSpace, hold
@@ -71,7 +71,7 @@ def _append_at(engine: Engine, moment: datetime, count: int) -> list[int]:
                 detail={},
             )
             row.prev_hash = prev
-            row.hash = chain_hash(prev, _event_fields(row))
+            row.hash = chain_hash(prev, event_fields(row))
             session.add(row)
             session.flush()
             ids.append(row.id)
@@ -137,7 +137,7 @@ def test_rewriting_an_event_and_rehashing_the_rest_is_named_against_the_anchor(
             if row.id == ids[1]:
                 row.actor = "user:2"
             row.prev_hash = prev
-            row.hash = prev = chain_hash(prev, _event_fields(row))
+            row.hash = prev = chain_hash(prev, event_fields(row))
     assert _verify() == (0, "audit chain ok: 5 events\n")
     status, output = _verify(anchors)
     assert status == 1
