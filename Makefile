@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup clean browser
+.PHONY: run test lint setup clean browser axe
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,19 @@ browser:
 		echo "chromium is missing (need root and apt-get to install it): browser tests skip, fail in CI"; \
 	fi
 
-setup: $(STAMP) browser
+# axe-core (pinned in package.json/package-lock.json) for the accessibility checks of every
+# dashboard page (tests/dashboard/axe.py), from the npm registry with the machine's npm.
+AXE_STAMP := node_modules/.installed
+$(AXE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --ignore-scripts --silent && touch $(AXE_STAMP); \
+	else \
+		echo "npm is missing: the dashboard accessibility checks will fail, saying why"; \
+	fi
+
+axe: $(AXE_STAMP)
+
+setup: $(STAMP) browser axe
 
 # exec: make passes a SIGTERM to its child; a shell in between would swallow it, leaving the
 # registry (and its embedded PostgreSQL) running
@@ -37,7 +49,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser axe lint
 	$(BIN)/pytest
 	@if [ -x /usr/lib/postgresql/15/bin/initdb ]; then \
 		echo "== again on the machine's PostgreSQL 15 =="; \
@@ -45,4 +57,4 @@ test: $(STAMP) browser lint
 	fi
 
 clean:
-	rm -rf $(VENV) .registry
+	rm -rf $(VENV) .registry node_modules

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from api.authz import install_refusal_audit
 from api.client_address import ClientAddressMiddleware
+from api.dashboard.router import router as dashboard_router
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.limits import install_heavy_read_limits
@@ -15,7 +16,6 @@ from api.routers import (
     admin,
     audit,
     auth,
-    dashboard,
     exclusivity,
     feeds,
     health,
@@ -69,7 +69,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         overview.router,
         quality.router,
         exclusivity.router,
-        dashboard.router,
+        dashboard_router,
     ):
         app.include_router(router)
     return app

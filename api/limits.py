@@ -43,8 +43,8 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.dashboard.web import COOKIE
 from api.errors import error_body
-from api.routers.dashboard import COOKIE
 from api.slots import SlotFiles, slot_directory
 from registry.access.tokens import decode_token
 from registry.core.errors import RegistryError

@@ -186,6 +186,16 @@ class Browser:
             " e.dispatchEvent(new Event('input', {bubbles: true})); })()"
         )
 
+    def set_width(self, width: int, height: int = 900) -> None:
+        """Lay the page out at this viewport width (a phone is 420, a desktop 1400)."""
+        self.page(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=width < 600,
+        )
+
     @property
     def url(self) -> str:
         return str(self.js("location.href"))

@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -160,9 +159,6 @@ def live_server(engine: Engine, settings: Settings) -> Iterator[LiveServer]:
     server.start()
     yield server
     server.stop()
-
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 
 
 @pytest.fixture(scope="module")

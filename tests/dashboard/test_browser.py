@@ -10,8 +10,9 @@ import io
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.dashboard.axe import ARTIFACTS
 from tests.dashboard.cdp import Browser
-from tests.dashboard.conftest import ARTIFACTS, EARLY, LATE, LiveServer, World, add_reviews
+from tests.dashboard.conftest import EARLY, LATE, LiveServer, World, add_reviews
 from tests.factories import PASSWORD
 
 HEATMAP_CELLS = """Array.from(document.querySelectorAll('svg.heatmap g.cell')).map(g => [

@@ -1,10 +1,8 @@
-"""Dashboard labels in English and Danish, and how a request picks its language."""
+"""Labels every page shares (navigation, sign-in, tables, errors), in English and Danish."""
 
 from __future__ import annotations
 
-LANGUAGES = ("en", "da")
-
-LABELS: dict[str, dict[str, str]] = {
+COMMON: dict[str, dict[str, str]] = {
     "en": {
         "title": "Social registry oversight",
         "login": "Sign in",
@@ -146,23 +144,3 @@ LABELS: dict[str, dict[str, str]] = {
         "language": "English",
     },
 }
-
-
-def pick_language(requested: str | None, accept_language: str | None) -> str:
-    """`lang` if it names a known language, else the best Accept-Language match, else English."""
-    if requested in LANGUAGES:
-        return str(requested)
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate((accept_language or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                quality = float(params[2:])
-            except ValueError:
-                quality = 0.0
-        primary = tag.strip().lower().split("-")[0]
-        if primary in LANGUAGES and quality > 0:
-            ranked.append((-quality, position, primary))
-    return sorted(ranked)[0][2] if ranked else "en"

@@ -1,0 +1,11 @@
+"""The dashboard at /dashboard: every page module's router, in one."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.dashboard.pages import overview, quality, review, session
+
+router = APIRouter()
+for module in (session, overview, quality, review):
+    router.include_router(module.router)
