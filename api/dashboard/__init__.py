@@ -16,3 +16,7 @@ templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+from api.dashboard.format import FILTERS  # noqa: E402  (the environment first, then its filters)
+
+templates.filters.update(FILTERS)

@@ -13,6 +13,7 @@ PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("counts", READERS),
     ("trends", READERS),
     ("duplicates", READERS),
+    ("reconciliation", ("oversight",)),
     ("quality", FEED_READERS),
     ("review", FEED_READERS),
 )

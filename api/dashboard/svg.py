@@ -1,18 +1,51 @@
 """Charts as inline SVG, drawn on the server: no script, no CDN, numbers in the markup.
 
-Every chart is a plain ``<svg>`` string (``Markup``, escaped where text goes in). Colours are
-presentation attributes, never ``style=`` (the pages' Content-Security-Policy forbids inline
-styles). Suppressed values (``None``) are drawn as the suppression mark, never as a zero.
+Every chart is a plain ``<svg>`` string (``Markup``, escaped where text goes in) with a
+``<title>`` and a ``<desc>`` it is labelled by (``role="img"``), scaled by the stylesheet to
+the width it is given (``max-width: 100%``): drawn at most about 700 units wide, so its text
+stays legible at 420 px. Colours are presentation attributes, never ``style=`` (the pages'
+Content-Security-Policy forbids inline styles), dark enough for 3:1 against white; text in a
+heat-map cell is black or white, whichever contrasts more with the cell. A line chart's
+legend is HTML (:func:`legend`), so it wraps on a phone. Suppressed values (``None``) are
+drawn as the suppression mark, never as a zero. Numbers are written by ``fmt`` (the page's
+language: :func:`api.dashboard.format.number`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
 SUPPRESSED = "·"
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+#: Series colours, each at least 4.5:1 against white.
+PALETTE = ("#1f5fa8", "#b22222", "#2e7d32", "#6a3d9a", "#a04000", "#00727a", "#5d4037", "#ad1457")
+#: The widest a line chart's plot is drawn.
+PLOT_WIDTH = 560
+
+Fmt = Callable[[int | None], str]
+
+
+def _plain(value: int | None) -> str:
+    return SUPPRESSED if value is None else str(value)
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG contrast ratio of two #rrggbb colours."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _ink(fill: str) -> str:
+    """Black or white, whichever reads better on the fill."""
+    return "#ffffff" if contrast("#ffffff", fill) >= contrast("#111111", fill) else "#111111"
 
 
 def _blend(intensity: float) -> str:
@@ -22,23 +55,32 @@ def _blend(intensity: float) -> str:
     return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(low, high, strict=True))
 
 
-def _number(value: int | None) -> str:
-    return SUPPRESSED if value is None else str(value)
+def _open(kind: str, ident: str, width: float, height: float, title: str, desc: str) -> list[str]:
+    """The opening of a chart: labelled by its title and description."""
+    return [
+        f'<svg class="chart {kind}" id="{escape(ident)}" xmlns="http://www.w3.org/2000/svg" '
+        f'role="img" aria-labelledby="{escape(ident)}-title {escape(ident)}-desc" '
+        f'width="{width:g}" height="{height:g}" viewBox="0 0 {width:g} {height:g}" '
+        'preserveAspectRatio="xMinYMin meet">',
+        f'<title id="{escape(ident)}-title">{escape(title)}</title>',
+        f'<desc id="{escape(ident)}-desc">{escape(desc)}</desc>',
+    ]
 
 
 def heatmap(
-    codes: Sequence[str], matrix: dict[str, dict[str, int | None]], title: str = ""
+    codes: Sequence[str],
+    matrix: dict[str, dict[str, int | None]],
+    title: str = "",
+    desc: str = "",
+    fmt: Fmt = _plain,
+    ident: str = "heatmap",
 ) -> Markup:
     """The programme-overlap matrix as a heat map with each cell's number written in it."""
     cell, left, top = 64, 110, 40
     width, height = left + cell * len(codes) + 10, top + cell * len(codes) + 10
     values = [v for a in codes for v in matrix[a].values() if v is not None]
     peak = max(values, default=0) or 1
-    parts = [
-        f'<svg class="chart heatmap" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-        f"<title>{escape(title)}</title>",
-    ]
+    parts = _open("heatmap", ident, width, height, title, desc)
     for j, code in enumerate(codes):
         x = left + j * cell + cell / 2
         parts.append(
@@ -55,30 +97,33 @@ def heatmap(
             value = matrix[a].get(b)
             x = left + j * cell
             if value is None:
-                fill, ink, css = "#d9d9d9", "#333333", "cell suppressed"
+                fill, css = "#d9d9d9", "cell suppressed"
             else:
-                share = value / peak
-                fill, ink, css = _blend(share), ("#ffffff" if share > 0.55 else "#111111"), "cell"
+                fill, css = _blend(value / peak), "cell"
             parts.append(
                 f'<g class="{css}" data-row="{escape(a)}" data-col="{escape(b)}">'
                 f'<rect x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}" fill="{fill}"/>'
                 f'<text x="{x + cell / 2 - 1}" y="{y + cell / 2 + 5}" text-anchor="middle" '
-                f'fill="{ink}">{_number(value)}</text></g>'
+                f'fill="{_ink(fill)}">{escape(fmt(value))}</text></g>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def bar_chart(items: Sequence[tuple[str, int | None]], title: str = "") -> Markup:
+def bar_chart(
+    items: Sequence[tuple[str, int | None]],
+    title: str = "",
+    desc: str = "",
+    fmt: Fmt = _plain,
+    ident: str = "bars",
+) -> Markup:
     """Vertical bars with their values on top; a suppressed value gets no bar, only the mark."""
     bar, gap, left, top, plot = 56, 18, 20, 24, 220
     width = left + (bar + gap) * max(len(items), 1) + gap
     height = top + plot + 40
     peak = max((v for _, v in items if v is not None), default=0) or 1
     parts = [
-        f'<svg class="chart bars" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-        f"<title>{escape(title)}</title>",
+        *_open("bars", ident, width, height, title, desc),
         f'<line x1="{left}" y1="{top + plot}" x2="{width - 4}" y2="{top + plot}" '
         'stroke="#555555"/>',
     ]
@@ -94,7 +139,7 @@ def bar_chart(items: Sequence[tuple[str, int | None]], title: str = "") -> Marku
             )
         parts.append(
             f'<text class="value" x="{x + bar / 2}" y="{top + plot - tall - 6:.1f}" '
-            f'text-anchor="middle">{_number(value)}</text>'
+            f'text-anchor="middle">{escape(fmt(value))}</text>'
             f'<text class="label" x="{x + bar / 2}" y="{top + plot + 18}" '
             f'text-anchor="middle">{escape(label)}</text></g>'
         )
@@ -103,13 +148,23 @@ def bar_chart(items: Sequence[tuple[str, int | None]], title: str = "") -> Marku
 
 
 def line_chart(
-    periods: Sequence[str], series: dict[str, Sequence[int | None]], title: str = ""
+    periods: Sequence[str],
+    series: dict[str, Sequence[int | None]],
+    title: str = "",
+    desc: str = "",
+    fmt: Fmt = _plain,
+    ident: str = "lines",
 ) -> Markup:
-    """One line per series over the periods; suppressed points break the line and show the mark."""
-    left, right, top, plot_h = 60, 150, 20, 240
-    step = 64 if len(periods) <= 16 else max(12, 1000 // max(len(periods), 1))
-    plot_w = step * max(len(periods) - 1, 1)
-    width, height = left + plot_w + right, top + plot_h + 60
+    """One line per series over the periods; suppressed points break the line and show the mark.
+
+    The plot is at most PLOT_WIDTH wide whatever the number of periods; at most about eight
+    period labels are written under it. The legend is :func:`legend`, beside the chart.
+    """
+    left, right, top, plot_h = 64, 24, 20, 240
+    step = PLOT_WIDTH / max(len(periods) - 1, 1) if len(periods) > 1 else 0
+    step = min(step, 96)
+    plot_w = max(step * max(len(periods) - 1, 1), 96)
+    width, height = left + plot_w + right, top + plot_h + 40
     peak = max((v for values in series.values() for v in values if v is not None), default=0)
     peak = peak or 1
 
@@ -120,10 +175,8 @@ def line_chart(
         return top + plot_h - plot_h * v / peak
 
     parts = [
-        f'<svg class="chart lines" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-        f"<title>{escape(title)}</title>",
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
+        *_open("lines", ident, round(width), height, title, desc),
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w:.1f}" y2="{top + plot_h}" '
         'stroke="#555555"/>',
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#555555"/>',
     ]
@@ -131,15 +184,16 @@ def line_chart(
         level = round(peak * tick / 4)
         y = y_of(level)
         parts.append(
-            f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{level}</text>'
-            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
+            f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{escape(fmt(level))}</text>"
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w:.1f}" y2="{y:.1f}" '
             'stroke="#e5e5e5"/>'
         )
-    every = max(1, len(periods) // 12)
+    every = max(1, -(-len(periods) // 8))
     for i, period in enumerate(periods):
         if i % every == 0:
             parts.append(
-                f'<text class="tick" x="{x_of(i)}" y="{top + plot_h + 18}" '
+                f'<text class="tick" x="{x_of(i):.1f}" y="{top + plot_h + 18}" '
                 f'text-anchor="middle">{escape(period)}</text>'
             )
     for n, (name, values) in enumerate(series.items()):
@@ -156,7 +210,7 @@ def line_chart(
                 segment = []
                 if i < len(values):
                     parts.append(
-                        f'<text class="point suppressed" x="{x_of(i)}" '
+                        f'<text class="point suppressed" x="{x_of(i):.1f}" '
                         f'y="{top + plot_h - 4}" text-anchor="middle">{SUPPRESSED}</text>'
                     )
                 continue
@@ -164,13 +218,23 @@ def line_chart(
             parts.append(
                 f'<circle class="point" cx="{x_of(i):.1f}" cy="{y_of(value):.1f}" r="3" '
                 f'fill="{colour}" data-period="{escape(periods[i])}" data-value="{value}">'
-                f"<title>{escape(name)} {escape(periods[i])}: {value}</title></circle>"
+                f"<title>{escape(name)} {escape(periods[i])}: {escape(fmt(value))}</title>"
+                "</circle>"
             )
-        y = top + 14 + n * 18
-        parts.append(
-            f'<rect x="{left + plot_w + 16}" y="{y - 9}" width="10" height="10" '
-            f'fill="{colour}"/><text class="legend" x="{left + plot_w + 32}" y="{y}">'
-            f"{escape(name)}</text></g>"
-        )
+        parts.append("</g>")
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def legend(names: Sequence[str], labels: dict[str, str] | None = None) -> Markup:
+    """The line chart's legend as an HTML list: a colour swatch and the series' name each."""
+    items = []
+    for n, name in enumerate(names):
+        colour = PALETTE[n % len(PALETTE)]
+        shown = (labels or {}).get(name) or name
+        items.append(
+            f'<li data-series="{escape(name)}"><svg class="swatch" width="14" height="14" '
+            f'aria-hidden="true" focusable="false"><rect width="14" height="14" '
+            f'fill="{colour}"/></svg> {escape(shown)}</li>'
+        )
+    return Markup(f'<ul class="chart-legend">{"".join(items)}</ul>')

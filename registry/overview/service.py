@@ -267,7 +267,7 @@ def persons_in_programmes(
     )
 
 
-INTERVALS = {"week": "1 week", "month": "1 month", "quarter": "3 months"}
+INTERVALS = {"week": "1 week", "month": "1 month", "quarter": "3 months", "year": "1 year"}
 MAX_PERIODS = 600
 
 
@@ -283,7 +283,7 @@ def timeseries(
     suppress: bool = False,
     k: int = DEFAULT_K,
 ) -> Timeseries:
-    """Distinct active persons per programme per week, month or quarter between two dates."""
+    """Distinct active persons per programme per week, month, quarter or year between two dates."""
     principal.require(*OVERVIEW_READERS)
     if interval not in INTERVALS:
         raise InvalidInput(f"interval must be one of {', '.join(INTERVALS)}")
@@ -291,7 +291,7 @@ def timeseries(
         raise InvalidInput(f"basis must be one of {', '.join(PERIOD_ACTIVE)}")
     if end < start:
         raise InvalidInput("`to` is before `from`")
-    days = {"week": 7, "month": 28, "quarter": 90}[interval]
+    days = {"week": 7, "month": 28, "quarter": 90, "year": 365}[interval]
     if (end - start).days // days > MAX_PERIODS:
         raise InvalidInput(f"at most {MAX_PERIODS} periods; choose a longer interval")
     condition, params = system_time(recorded_at)
