@@ -144,4 +144,4 @@ def reconciliation_upload(
         "benefit_code": code or "",
         "purpose": purpose,
     }
-    return _form(request, principal, session, body=body, shown=shown, chosen=chosen, limit=SHOWN)
+    return _form(request, principal, session, body=body, listed=shown, chosen=chosen, limit=SHOWN)
