@@ -6,11 +6,13 @@ defined twice is an error, found at import). A test checks both languages have e
 
 from __future__ import annotations
 
+from api.dashboard.labels.admin import ADMIN
+from api.dashboard.labels.audit import AUDIT
 from api.dashboard.labels.common import COMMON
 
 LANGUAGES = ("en", "da")
 #: Every area's labels; add an area's module here.
-AREAS: tuple[dict[str, dict[str, str]], ...] = (COMMON,)
+AREAS: tuple[dict[str, dict[str, str]], ...] = (COMMON, AUDIT, ADMIN)
 
 
 def merged_labels() -> dict[str, dict[str, str]]:
