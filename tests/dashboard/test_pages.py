@@ -165,10 +165,13 @@ def test_roles_decide_like_the_api(client: TestClient, world: World) -> None:
     # analysts have no feed-quality report in the API, so not here either
     refused = client.get("/dashboard/quality", headers={**analyst, **HTML})
     assert refused.status_code == 403 and 'id="refused"' in refused.text
-    for path in ("/dashboard", "/dashboard/overlaps", "/dashboard/coverage", "/dashboard/review"):
+    for path in ("/dashboard/overlaps", "/dashboard/coverage", "/dashboard/review"):
         page = client.get(path, headers={**auditor, **HTML}, follow_redirects=False)
         assert page.status_code == 403, path
         assert "SEL85" not in page.text
+    # the home page opens for auditors (issue 24), with their pages only
+    home = client.get("/dashboard", headers={**auditor, **HTML}, follow_redirects=False)
+    assert home.status_code == 200 and "SEL85" not in home.text
     steward = bearer(world.setup.steward_1084)
     assert client.get("/dashboard/overlaps", headers=steward).status_code == 403
     assert client.get("/dashboard/quality?programme=SEL85", headers=steward).status_code == 200
