@@ -61,6 +61,7 @@ HEAVY_ROUTES: tuple[tuple[frozenset[str] | None, re.Pattern[str]], ...] = (
         frozenset({"GET"}),
         re.compile(r"/dashboard/(coverage|overlaps|counts|trends|duplicates|quality)/?"),
     ),
+    (None, re.compile(r"/dashboard/audit(/(accesses|verify))?/?")),
 )
 
 HEAVY_IN_FLIGHT = Gauge(

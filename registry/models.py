@@ -1,7 +1,7 @@
 """Every mapped model, imported in one place for Alembic's metadata."""
 
 from registry.access.models import ApiClient, AppUser, LoginThrottle, Role
-from registry.audit.models import AuditEvent, AuditManifest
+from registry.audit.models import AuditAnchor, AuditEvent, AuditManifest
 from registry.core.base import Base
 from registry.ingest.models import FeedBatch, FeedError
 from registry.matching.models import BlockingKey, LinkageModel, LinkEvent, MatchCandidate
@@ -19,6 +19,7 @@ from registry.subject.models import PersonRectification
 __all__ = [
     "ApiClient",
     "AppUser",
+    "AuditAnchor",
     "AuditEvent",
     "AuditManifest",
     "Base",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 READERS = ("oversight", "analyst")
 FEED_READERS = ("oversight", "steward")
-ANY_PAGE = ("oversight", "analyst", "steward")
+#: Every role with a page of its own: the home page opens for them (their pages only).
+ANY_PAGE = ("oversight", "analyst", "steward", "auditor", "admin")
 
 #: The pages in the navigation: key (label and path), roles that may open it.
 PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -16,4 +17,6 @@ PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reconciliation", ("oversight",)),
     ("quality", FEED_READERS),
     ("review", FEED_READERS),
+    ("audit", ("auditor",)),
+    ("admin", ("admin",)),
 )

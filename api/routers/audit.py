@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.authz import allow
 from api.deps import AuditDep, ReadSessionDep, SessionDep
+from registry.access.actors import actor_filter
 from registry.audit.manifest import record_naming, verify_trail
 from registry.audit.schemas import EventPage, PersonAccesses, TrailCheck
 from registry.audit.service import events_csv, list_events, who_accessed
@@ -37,32 +38,48 @@ def get_events(
     reads: ReadSessionDep,
     audit: AuditDep,
     actor: Annotated[str | None, Query(max_length=200)] = None,
+    user: Annotated[str | None, Query(max_length=200)] = None,
     person_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
+    purpose: Annotated[str | None, Query(max_length=200)] = None,
     since: Annotated[datetime | None, Query(alias="from")] = None,
     until: Annotated[datetime | None, Query(alias="to")] = None,
     cursor: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int | None, Query(ge=1, le=CSV_PAGE_CAP)] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> EventPage | Response:
-    """Events newest first; filter by actor, person, action and time; page with `cursor`.
+    """Events newest first; filter by actor, person, action, purpose and time; page on `cursor`.
+
+    `user` names the actor by user name (or feed client id); `purpose` matches a stated
+    purpose containing it, ignoring case.
 
     With `Accept: text/csv` the same page comes as CSV (up to 10,000 events, default all of
     them up to that cap); `X-Next-Cursor` then continues the export.
     """
     as_csv = bool(accept) and "text/csv" in str(accept)
+    if user:
+        actor = actor_filter(reads, user, actor)
     page = list_events(
         reads,
         actor=actor,
         person_id=person_id,
         action=action,
+        purpose=purpose,
         since=since,
         until=until,
         cursor=cursor,
         limit=limit or (CSV_PAGE_CAP if as_csv else 100),
         page_cap=CSV_PAGE_CAP if as_csv else 500,
     )
-    filters = {"actor": actor, "person_id": person_id, "action": action, "from": since, "to": until}
+    filters = {
+        "actor": actor,
+        "user": user,
+        "person_id": person_id,
+        "action": action,
+        "purpose": purpose,
+        "from": since,
+        "to": until,
+    }
     record_naming(
         session,
         audit,

@@ -109,18 +109,36 @@ def common_passwords() -> frozenset[str]:
     )
 
 
+def _refused(rule: str, message: str, limit: int | None = None) -> InvalidInput:
+    """The refusal of a password: its message, and the rule by name for a form to translate."""
+    error: dict[str, object] = {"field": "password", "rule": rule, "message": message}
+    if limit is not None:
+        error["limit"] = limit
+    return InvalidInput(message, errors=[error])
+
+
 def check_password(password: str, username: str | None = None) -> None:
     """Refuse a password that is too short, too long, common, or the username itself."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise _refused(
+            "min_length",
+            f"password must have at least {MIN_PASSWORD_LENGTH} characters",
+            MIN_PASSWORD_LENGTH,
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at most {MAX_PASSWORD_LENGTH} characters")
+        raise _refused(
+            "max_length",
+            f"password must have at most {MAX_PASSWORD_LENGTH} characters",
+            MAX_PASSWORD_LENGTH,
+        )
     folded = password.strip().lower()
     if len(set(folded)) < 5:
-        raise InvalidInput("password must use at least 5 different characters")
+        raise _refused(
+            "distinct_characters", "password must use at least 5 different characters", 5
+        )
     named = bool(username) and len(str(username)) >= 4 and str(username).lower() in folded
     if folded in common_passwords() or named:
-        raise InvalidInput("password is too common or contains the username; choose another")
+        raise _refused("common", "password is too common or contains the username; choose another")
 
 
 if __name__ == "__main__":

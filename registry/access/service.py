@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,10 @@ from registry.programmes.models import Programme
 from registry.programmes.service import get_programme
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,100}$")
+#: A region a user may be scoped to: a region code as records carry it, or "*" (national).
+_REGION = re.compile(r"^(\*|[A-Za-z0-9_-]{1,16})$")
+#: At most this many regions or programmes on one user.
+MAX_SCOPES = 200
 _BAD_CREDENTIALS = "the credentials are not valid"
 
 
@@ -59,6 +64,25 @@ class UserAccount:
 
 
 @dataclass(frozen=True)
+class UserPage:
+    """A page of users by name; `next_after` continues the listing."""
+
+    users: list[UserAccount]
+    next_after: str | None
+
+
+@dataclass(frozen=True)
+class ClientAccount:
+    """A feed client as an administrator lists it: no secret, not even its hash."""
+
+    client_id: str
+    name: str
+    programme: str
+    disabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Authenticated:
     """A successful sign-in: the token subject and the token version to sign into it."""
 
@@ -88,12 +112,38 @@ class LoginRefused(NotAuthenticated):
         self.locked = locked
 
 
+def _refused(field: str, rule: str, message: str, limit: int | None = None) -> InvalidInput:
+    """A refusal naming the field and the rule it broke (a form translates the rule)."""
+    error: dict[str, object] = {"field": field, "rule": rule, "message": message}
+    if limit is not None:
+        error["limit"] = limit
+    return InvalidInput(message, errors=[error])
+
+
 def _check_roles(roles: list[str]) -> None:
     unknown = sorted(set(roles) - set(ROLES))
     if not roles or unknown:
-        raise InvalidInput(f"roles must be a non-empty subset of {', '.join(ROLES)}")
+        raise _refused("roles", "roles", f"roles must be a non-empty subset of {', '.join(ROLES)}")
     if "feed" in roles:
-        raise InvalidInput("the feed role belongs to API clients; create a client instead")
+        raise _refused(
+            "roles", "feed_role", "the feed role belongs to API clients; create a client instead"
+        )
+
+
+def _check_scopes(regions: list[str], programmes: list[str]) -> None:
+    """Regions are region codes (or "*"); both lists are bounded."""
+    for field, values in (("regions", regions), ("programmes", programmes)):
+        if len(values) > MAX_SCOPES:
+            raise _refused(
+                field, "max_items", f"{field} may list at most {MAX_SCOPES} codes", MAX_SCOPES
+            )
+    bad = [r for r in regions if not _REGION.match(r)]
+    if bad:
+        raise _refused(
+            "regions",
+            "region_code",
+            "regions must be region codes (1-16 letters, digits, '_' or '-') or '*'",
+        )
 
 
 def create_user(
@@ -107,9 +157,10 @@ def create_user(
 ) -> UserAccount:
     """Create a user with an Argon2-hashed password, roles and region/programme scopes."""
     if not _USERNAME.match(username):
-        raise InvalidInput("username must be 2-100 letters, digits or ._@-")
+        raise _refused("username", "username", "username must be 2-100 letters, digits or ._@-")
     check_password(password, username)
     _check_roles(roles)
+    _check_scopes(regions, programmes)
     for code in programmes:
         get_programme(session, code)
     user = AppUser(
@@ -123,7 +174,62 @@ def create_user(
     try:
         session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"user {username!r} already exists") from exc
+        raise Conflict(
+            f"user {username!r} already exists",
+            errors=[{"field": "username", "rule": "exists", "message": "already exists"}],
+        ) from exc
+    return UserAccount.of(user)
+
+
+def list_users(session: Session, *, after: str | None = None, limit: int = 200) -> UserPage:
+    """Users by name, a page at a time (`after`: the last name of the page before)."""
+    query = select(AppUser).order_by(AppUser.username).limit(limit + 1)
+    if after:
+        query = query.where(AppUser.username > after)
+    users = [UserAccount.of(u) for u in session.scalars(query)]
+    more = len(users) > limit
+    users = users[:limit]
+    return UserPage(users, users[-1].username if more and users else None)
+
+
+def get_user(session: Session, username: str) -> UserAccount:
+    """One user's account by name, or NotFound."""
+    user = session.scalars(select(AppUser).where(AppUser.username == username)).one_or_none()
+    if user is None:
+        raise NotFound(f"user {username!r} does not exist")
+    return UserAccount.of(user)
+
+
+def list_clients(session: Session, *, limit: int = 500) -> list[ClientAccount]:
+    """Feed clients by programme and id (never their secrets), at most `limit`."""
+    rows = session.execute(
+        select(ApiClient, Programme.code)
+        .join(Programme, Programme.id == ApiClient.programme_id)
+        .order_by(Programme.code, ApiClient.client_id)
+        .limit(limit)
+    ).all()
+    return [
+        ClientAccount(c.client_id, c.name, code, bool(c.disabled), c.created_at) for c, code in rows
+    ]
+
+
+def reset_password(session: Session, username: str, password: str, *, by: str) -> UserAccount:
+    """An administrator sets a user's password: the policy holds, its tokens and lock go.
+
+    Not for one's own account (that is a password change, which asks for the current one).
+    """
+    user = _user_by_name(session, username)
+    if by == f"user:{user.id}":
+        raise _refused(
+            "password",
+            "own_account",
+            "change your own password yourself (it asks for the current one)",
+        )
+    check_password(password, user.username)
+    user.password_hash = hash_secret(password)
+    user.token_version += 1
+    _clear_failures(session, _throttle_key("user", user.username))
+    session.flush()
     return UserAccount.of(user)
 
 
@@ -157,7 +263,9 @@ def disable_user(session: Session, username: str, *, by: str) -> UserAccount:
     """Disable a user and revoke every token it holds (its token version moves on)."""
     user = _user_by_name(session, username)
     if by == f"user:{user.id}":
-        raise InvalidInput("an administrator cannot disable their own account")
+        raise _refused(
+            "username", "own_account_disable", "an administrator cannot disable their own account"
+        )
     user.disabled = True
     user.token_version += 1
     session.flush()

@@ -69,3 +69,24 @@ class AuditManifest(Base):
     event_occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     chunk: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid))
+
+
+class AuditAnchor(Base):
+    """A note that an anchor was kept outside the database: what it anchored, when, by whom.
+
+    `registry audit anchor --out FILE` appends the signed anchor to its file and records it
+    here (append-only, not in the chain: the chain's length is what anchors vouch for). The
+    auditor's page shows the newest; the file and its key stay the proof.
+    """
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    event_hash: Mapped[str] = mapped_column(String(64))
+    events: Mapped[int] = mapped_column(BigInteger)
+    anchored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

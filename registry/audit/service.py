@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -222,13 +222,17 @@ def list_events(
     actor: str | None = None,
     person_id: str | None = None,
     action: str | None = None,
+    purpose: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     cursor: int | None = None,
     limit: int = 100,
     page_cap: int = MAX_PAGE,
 ) -> EventPage:
-    """A page of events, newest first, filtered; `next_cursor` continues the listing."""
+    """A page of events, newest first, filtered; `next_cursor` continues the listing.
+
+    `purpose` matches events whose stated purpose contains it, ignoring case.
+    """
     limit = min(limit, page_cap)
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if actor:
@@ -237,6 +241,8 @@ def list_events(
         query = query.where(names_person(person_id))
     if action:
         query = query.where(AuditEvent.action == action)
+    if purpose:
+        query = query.where(AuditEvent.purpose.ilike(f"%{_like_escaped(purpose)}%", escape="\\"))
     if since:
         query = query.where(AuditEvent.occurred_at >= since)
     if until:
@@ -247,6 +253,11 @@ def list_events(
     events = [ListedEvent(id=r.id, **event_fields(r), hash=bytes(r.hash).hex()) for r in rows]
     next_cursor = rows[-1].id if rows and len(rows) == limit else None
     return EventPage(events, next_cursor)
+
+
+def _like_escaped(text: str) -> str:
+    """Text for a LIKE pattern, its wildcards taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 #: The identity decisions a steward takes; each is audited through record_identity_decision.
@@ -340,14 +351,32 @@ CSV_COLUMNS = (
 )
 
 
-def events_csv(events: Sequence[ListedEvent]) -> str:
-    """Listed events as CSV (lists joined by spaces, detail as JSON)."""
+def events_csv(
+    events: Sequence[ListedEvent],
+    *,
+    names: Mapping[str, str] | None = None,
+    delimiter: str = ",",
+    bom: bool = False,
+) -> str:
+    """Listed events as CSV (lists joined by spaces, detail as JSON).
+
+    With `names` (actor → name) an `actor_name` column follows `actor`; `delimiter` and `bom`
+    make the file Danish Excel opens (`;` and a UTF-8 byte-order mark).
+    """
     buffer = io.StringIO()
-    writer = csv_writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    if bom:
+        buffer.write("\ufeff")
+    writer = csv_writer(buffer, lineterminator="\n", delimiter=delimiter)
+    columns = list(CSV_COLUMNS)
+    if names is not None:
+        columns.insert(columns.index("actor") + 1, "actor_name")
+    writer.writerow(columns)
     for event in events:
         row = []
-        for column in CSV_COLUMNS:
+        for column in columns:
+            if column == "actor_name":
+                row.append((names or {}).get(event.actor, event.actor))
+                continue
             value = getattr(event, column)
             if isinstance(value, list):
                 value = " ".join(str(v) for v in value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -76,8 +77,14 @@ def audit_anchor(
         typer.Option(help="Append a signed anchor to this file (kept outside the database)."),
     ] = None,
 ) -> None:
-    """Print the chain's head hash; with --out, append a signed anchor of it to a file."""
+    """Print the chain's head hash; with --out, append a signed anchor of it to a file.
+
+    A kept anchor is also noted in the database (`audit_anchor`, not the chain), so the
+    auditor's dashboard page can show the last one.
+    """
     from registry.audit.anchors import anchor_key, append_anchor, new_anchor
+    from registry.audit.status import note_anchor
+    from registry.core.db import transaction
 
     outcome = _verified(out)
     if not outcome.ok:
@@ -87,4 +94,6 @@ def audit_anchor(
         return
     anchor = new_anchor(outcome)
     append_anchor(out, anchor, anchor_key(get_settings()))
+    with transaction(ready_engine()) as session:
+        note_anchor(session, anchor, f"cli:{getpass.getuser()}")
     typer.echo(f"{anchor.hash}  events={anchor.count}  anchored event {anchor.event_id} in {out}")

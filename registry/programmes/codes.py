@@ -21,5 +21,8 @@ ProgrammeCode = Annotated[str, StringConstraints(pattern=PROGRAMME_CODE_PATTERN)
 def check_programme_code(code: str, field: str = "code") -> str:
     """The code itself when it follows the rule; InvalidInput naming the field otherwise."""
     if not _CODE.match(code):
-        raise InvalidInput(f"{field} must be 2-32 capital letters, digits, '_' or '-'")
+        message = f"{field} must be 2-32 capital letters, digits, '_' or '-'"
+        raise InvalidInput(
+            message, errors=[{"field": field, "rule": "programme_code", "message": message}]
+        )
     return code

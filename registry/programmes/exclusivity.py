@@ -15,7 +15,10 @@ from registry.programmes.service import get_programme
 def _pair(session: Session, code: str, other: str) -> tuple[int, int]:
     """The two programmes' ids, lower first; the same programme twice is refused."""
     if code == other:
-        raise InvalidInput("a programme cannot exclude itself")
+        message = "a programme cannot exclude itself"
+        raise InvalidInput(
+            message, errors=[{"field": "other", "rule": "same_programme", "message": message}]
+        )
     a, b = get_programme(session, code).id, get_programme(session, other).id
     return (a, b) if a < b else (b, a)
 

@@ -6,12 +6,14 @@ defined twice is an error, found at import). A test checks both languages have e
 
 from __future__ import annotations
 
+from api.dashboard.labels.admin import ADMIN
+from api.dashboard.labels.audit import AUDIT
 from api.dashboard.labels.common import COMMON
 from api.dashboard.labels.overview import OVERVIEW
 
 LANGUAGES = ("en", "da")
 #: Every area's labels; add an area's module here.
-AREAS: tuple[dict[str, dict[str, str]], ...] = (COMMON, OVERVIEW)
+AREAS: tuple[dict[str, dict[str, str]], ...] = (COMMON, OVERVIEW, AUDIT, ADMIN)
 
 
 def merged_labels() -> dict[str, dict[str, str]]:
