@@ -5,7 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.dashboard.pages import overview, quality, review, session
+from api.dashboard.web import fallback_router
 
 router = APIRouter()
 for module in (session, overview, quality, review):
     router.include_router(module.router)
+# last: an unknown dashboard path is a 404 page, a wrong method a 405 page
+router.include_router(fallback_router())
