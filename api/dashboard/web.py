@@ -36,10 +36,10 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 from starlette.types import Scope
 
 from api.authz import Rule, public, write_refusal
@@ -351,7 +351,9 @@ def fallback_router() -> APIRouter:
         response_class=HTMLResponse,
         response_model=None,
     )
-    def unknown_page(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    def unknown_page(
+        request: Request, session: SessionDep, settings: SettingsDep, lang: Lang = None
+    ) -> Response:
         """No such page; or no such method on this page."""
         _identify(request, session, settings)
         allowed = _allowed_methods(request.scope)
@@ -371,14 +373,15 @@ def _identify(request: Request, session: SessionDep, settings: SettingsDep) -> N
 
 
 def _allowed_methods(scope: Scope) -> set[str]:
-    """The methods another route serves at this path (none: the path is unknown)."""
+    """The methods another dashboard route serves at this path (none: the path is unknown)."""
     allowed: set[str] = set()
-    for route in scope["app"].router.routes:
-        if isinstance(route, APIRoute) and "{rest:path}" in route.path:
+    for context in iter_route_contexts(scope["app"].routes):
+        path = str(context.path or "")
+        if not path.startswith(PREFIX) or path.endswith("{rest:path}"):
             continue
-        match, _ = route.matches(scope)
-        if match == Match.PARTIAL and isinstance(route, APIRoute):
-            allowed |= route.methods or set()
+        regex, _, _ = compile_path(path)
+        if regex.match(scope["path"]):
+            allowed |= set(context.methods or ())
     return allowed
 
 
