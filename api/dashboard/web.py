@@ -117,7 +117,7 @@ def render(
     here = request.url.path
     current = current_page(here)
     nav = [
-        (key, labels[key], link(f"{PREFIX}/{key}", lang), key == current)
+        (key, labels[key], link(f"{PREFIX}/{key}", lang))
         for key, roles in PAGES
         if principal is not None and principal.has_any(*roles)
     ]
@@ -135,6 +135,7 @@ def render(
         lang=lang,
         other_lang=other,
         nav=nav,
+        current=current,
         principal=principal,
         roles=roles,
         session=notice,
