@@ -43,9 +43,10 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.dashboard.web import COOKIE
+from api.dashboard.web import COOKIE, PREFIX, limit_page
 from api.errors import error_body
 from api.slots import SlotFiles, slot_directory
+from registry.access.sessions import session_audience
 from registry.access.tokens import decode_token
 from registry.core.errors import RegistryError
 from registry.core.metrics import REGISTRY
@@ -170,13 +171,15 @@ def _principal_of(scope: Scope, settings: Settings) -> str | None:
     """The verified subject of the bearer token, else of the dashboard cookie; None if neither."""
     headers = Headers(scope=scope)
     scheme, _, token = headers.get("authorization", "").partition(" ")
+    audience = None
     if scheme.lower() != "bearer":
         token = cookie_parser(headers.get("cookie", "")).get(COOKIE, "")
+        audience = session_audience(settings)
     token = token.strip()
     if not token:
         return None
     try:
-        return str(decode_token(token, settings)["sub"])
+        return str(decode_token(token, settings, audience)["sub"])
     except (RegistryError, KeyError, TypeError, ValueError):
         return None  # refused with 401 by the route, before any query
 
@@ -216,6 +219,10 @@ class HeavyReadLimitMiddleware:
             return
         admission = self.limiter.admit(principal)
         if isinstance(admission, Refusal):
+            if scope["path"].startswith(PREFIX):
+                page = limit_page(scope, admission.status, admission.retry_after)
+                await page(scope, receive, send)
+                return
             await _refuse(send, admission)
             return
         token = _HEAVY_TIMEOUT_MS.set(self.timeout_ms)

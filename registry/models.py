@@ -1,6 +1,6 @@
 """Every mapped model, imported in one place for Alembic's metadata."""
 
-from registry.access.models import ApiClient, AppUser, LoginThrottle, Role
+from registry.access.models import ApiClient, AppUser, EndedSession, LoginThrottle, Role
 from registry.audit.models import AuditAnchor, AuditEvent, AuditManifest
 from registry.core.base import Base
 from registry.ingest.models import FeedBatch, FeedError
@@ -25,6 +25,7 @@ __all__ = [
     "Base",
     "BatchActiveCount",
     "BlockingKey",
+    "EndedSession",
     "Enrolment",
     "FeedBatch",
     "FeedError",

@@ -17,19 +17,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from api.dashboard.clock import ZONE, as_instant
 from api.dashboard.svg import SUPPRESSED
 from registry.codelists.loader import benefit_codes, municipality_name, region_name
 from registry.core.csvfile import csv_writer
 
 #: The zone every time on the dashboard is shown in.
-LOCAL = ZoneInfo("Europe/Copenhagen")
 #: What Danish Excel needs to open a CSV as columns of UTF-8 text.
 EXCEL_BOM = "\ufeff"
 EXCEL_SEPARATOR = ";"
@@ -81,19 +80,11 @@ def format_date(value: date | str | None, lang: str) -> str:
     return f"{day.day}. {month} {day.year}" if lang == "da" else f"{day.day} {month} {day.year}"
 
 
-def local_time(value: datetime | str) -> datetime:
-    """A moment in Danish local time (a naive one is taken as UTC, as the registry stores it)."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(LOCAL)
-
-
 def format_datetime(value: datetime | str | None, lang: str) -> str:
     """A moment in Danish local time, to the minute: 1. jul. 2024 14:03."""
     if value is None or value == "":
         return "–"
-    moment = local_time(value)
+    moment = as_instant(value).astimezone(ZONE)
     return f"{format_date(moment.date(), lang)} {moment:%H:%M}"
 
 

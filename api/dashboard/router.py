@@ -14,7 +14,10 @@ from api.dashboard.pages import (
     review,
     session,
 )
+from api.dashboard.web import fallback_router
 
 router = APIRouter()
 for module in (session, home, overview, reconciliation, quality, review, audit, admin):
     router.include_router(module.router)
+# last: an unknown dashboard path is a 404 page, a wrong method a 405 page
+router.include_router(fallback_router())

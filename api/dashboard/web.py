@@ -1,9 +1,11 @@
 """What every dashboard page shares: sign-in state, rendering, refusals, audit of views.
 
-Sign-in: the login form exchanges user name and password for the same bearer token as
-``POST /api/v1/auth/token`` (same service, same throttling, same audit), kept in an HttpOnly,
-``SameSite=Strict`` cookie scoped to ``/dashboard`` (``Secure`` when the request came over
-https). Pages also accept an ``Authorization: Bearer`` header, so scripts can fetch the CSVs.
+Sign-in: the login form checks user name and password with the API's service (same
+throttling, same audit) and starts a dashboard session (``registry.access.sessions``): a
+token of the dashboard's own audience, kept in an HttpOnly, ``SameSite=Strict`` cookie scoped
+to ``/dashboard`` (``Secure`` when the request came over https). A page view late in the
+token's life renews the cookie, up to the session's absolute limit; signing out ends that
+session only. Pages also accept an API ``Authorization: Bearer`` header (scripts, CSVs).
 
 CSRF: no token in forms. Every POST (sign-in, sign-out) must carry an ``Origin`` (or, failing
 that, a ``Referer``) whose host is this request's ``Host``; a POST naming another origin or
@@ -15,13 +17,16 @@ test, like ``allow()``), the services apply the same role and suppression rules 
 and every page that shows data writes a ``dashboard.view`` audit event (with the persons it
 names, where it names any). An anonymous browser is redirected to the login form (other
 clients get 401), a signed-in user without the role gets a 403 page; both are audited as
-``access.refused`` like the API's refusals.
+``access.refused`` like the API's refusals. Every other failure of a dashboard path (bad
+input, unknown page, wrong method, too many requests, a fault) is a page in the page's
+language with a way back, never the API's JSON.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+import time
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
@@ -29,22 +34,29 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
+from starlette.types import Scope
 
-from api.authz import Rule, write_refusal
+from api.authz import Rule, public, write_refusal
 from api.dashboard import templates
+from api.dashboard.clock import local_time, session_notice
+from api.dashboard.format import excel_csv
 from api.dashboard.labels import LABELS, pick_language
 from api.dashboard.nav import PAGES
+from api.dashboard.problems import Problem, field_problems, status_key
 from api.dashboard.svg import SUPPRESSED
 from api.deps import SessionDep, SettingsDep, audit_context_for
 from registry.access.principal import Principal
 from registry.access.service import (
     load_principal,
 )
+from registry.access.sessions import DashboardSession, IssuedSession, read_session, renew_session
 from registry.access.tokens import claimed_subject, decode_token
 from registry.audit.service import record_event
-from registry.core.errors import Forbidden, NotAuthenticated, RegistryError
+from registry.core.errors import Forbidden, NotAuthenticated, NotFound, RegistryError
 
 logger = logging.getLogger(__name__)
 
@@ -88,29 +100,49 @@ def link(path: str, lang: str, **params: Any) -> str:
     return f"{path}?{urlencode(query)}"
 
 
+def current_page(path: str) -> str | None:
+    """The navigation entry a path belongs to (its first segment under /dashboard)."""
+    rest = path[len(PREFIX) :].strip("/") if path.startswith(PREFIX) else ""
+    first = rest.split("/", 1)[0]
+    return first if any(key == first for key, _ in PAGES) else None
+
+
 def render(
     request: Request, name: str, status: int = 200, principal: Principal | None = None, **ctx: Any
 ) -> HTMLResponse:
-    """A page from its template, with labels, navigation and the signed-in user."""
+    """A page from its template, in the page frame: navigation, the user, the session's end."""
     lang = language(request)
     labels = LABELS[lang]
+    here = request.url.path
+    current = current_page(here)
     nav = [
         (key, labels[key], link(f"{PREFIX}/{key}", lang))
         for key, roles in PAGES
         if principal is not None and principal.has_any(*roles)
     ]
     other = "da" if lang == "en" else "en"
-    here = request.url.path
     query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    dashboard: DashboardSession | None = getattr(request.state, "dashboard_session", None)
+    notice = (
+        session_notice(dashboard.expires, dashboard.final, int(time.time()))
+        if dashboard is not None and principal is not None
+        else None
+    )
+    roles = [labels.get(f"role_{r}", r) for r in sorted(principal.roles)] if principal else []
     html = templates.get_template(name).render(
         t=labels,
         lang=lang,
+        other_lang=other,
         nav=nav,
+        current=current,
         principal=principal,
+        roles=roles,
+        session=notice,
         switch_language=link(here, other, **query),
         k=request.app.state.settings.suppression_k,
         mark=SUPPRESSED,
         shown=shown,
+        local=local_time,
         link=lambda path, **p: link(path, lang, **p),
         **ctx,
     )
@@ -122,10 +154,10 @@ def shown(value: Any) -> str:
     return SUPPRESSED if value is None else str(value)
 
 
-def csv_response(text: str, filename: str) -> Response:
-    """A CSV download."""
+def csv_response(text: str, filename: str, lang: str = "en") -> Response:
+    """A CSV download; for a Danish page as Danish Excel opens it (`;`, UTF-8 BOM)."""
     return Response(
-        text,
+        excel_csv(text, lang),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -135,8 +167,10 @@ def refusal_page(request: Request, exc: RegistryError) -> Response:
     """The answer to a refused request: login redirect, 401 or the 403 page."""
     if isinstance(exc, NotAuthenticated) and wants_html(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        ended = "ended" if COOKIE in request.cookies else None
         response: Response = RedirectResponse(
-            link(f"{PREFIX}/login", language(request), next=target), status_code=303
+            link(f"{PREFIX}/login", language(request), next=target, session=ended),
+            status_code=303,
         )
     else:
         principal = getattr(request.state, "principal", None)
@@ -153,14 +187,86 @@ def refusal_page(request: Request, exc: RegistryError) -> Response:
     return response
 
 
-def error_page(request: Request, status: int, detail: str, errors: list[Any]) -> Response:
-    return render(
+def error_page(
+    request: Request,
+    status: int,
+    detail: str | None = None,
+    problems: Sequence[Problem] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A failure as a page in the page's language: what happened, the fields, a way back.
+
+    `detail` is the service's own sentence (English): shown as such, marked as English.
+    """
+    response = render(
         request,
         "error.html",
         status=status,
         principal=getattr(request.state, "principal", None),
+        status_key=status_key(status),
         detail=detail,
-        errors=errors,
+        problems=list(problems),
+        retry_after=(headers or {}).get("Retry-After"),
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _registry_problems(exc: RegistryError, labels: Mapping[str, str]) -> list[Problem]:
+    """A domain error's field list (field and rule), the field named in the page's words."""
+    return [
+        Problem(
+            field=labels.get(f"field_{e.get('field')}", str(e.get("field", ""))),
+            rule=str(e.get("message", "")),
+        )
+        for e in exc.errors or []
+        if isinstance(e, dict)
+    ]
+
+
+async def _answer_failure(request: Request, exc: Exception) -> Response:
+    """The page for whatever a dashboard route raised."""
+    labels = LABELS[language(request)]
+    if isinstance(exc, NotAuthenticated | Forbidden):
+        try:
+            await run_in_threadpool(write_refusal, request, exc)
+        except Exception:  # the refusal stands even if the trail cannot be written
+            logger.exception("could not audit a refused dashboard request")
+        return refusal_page(request, exc)
+    if isinstance(exc, RegistryError):
+        if exc.status_code >= 500:
+            logger.error("dashboard request failed: %s", exc.detail)
+            return error_page(request, exc.status_code)
+        return error_page(request, exc.status_code, exc.detail, _registry_problems(exc, labels))
+    if isinstance(exc, RequestValidationError):
+        return error_page(request, 422, None, field_problems(exc.errors(), labels))
+    if isinstance(exc, StarletteHTTPException):
+        return error_page(request, exc.status_code, None, (), exc.headers)
+    logger.exception("dashboard request failed", exc_info=exc)
+    return error_page(request, 500)
+
+
+def secure(request: Request, response: Response) -> Response:
+    """Add the security headers, and the renewed session cookie if the request earned one."""
+    issued: IssuedSession | None = getattr(request.state, "renewed", None)
+    if issued is not None:
+        set_session_cookie(request, response, issued)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def set_session_cookie(request: Request, response: Response, issued: IssuedSession) -> None:
+    """Keep a session token in the dashboard's cookie: HttpOnly, strict, for /dashboard only."""
+    response.set_cookie(
+        COOKIE,
+        issued.token,
+        max_age=issued.max_age,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
     )
 
 
@@ -173,25 +279,17 @@ class DashboardRoute(APIRoute):
         async def dashboard_handler(request: Request) -> Response:
             try:
                 response = await handler(request)
-            except (NotAuthenticated, Forbidden) as exc:
-                try:
-                    await run_in_threadpool(write_refusal, request, exc)
-                except Exception:  # the refusal stands even if the trail cannot be written
-                    logger.exception("could not audit a refused dashboard request")
-                response = refusal_page(request, exc)
-            except RegistryError as exc:
-                response = error_page(request, exc.status_code, exc.detail, exc.errors or [])
-            except RequestValidationError as exc:
-                errors = [
-                    {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "message": e["msg"]}
-                    for e in exc.errors()
-                ]
-                response = error_page(request, 422, "the request is not valid", errors)
-            for name, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(name, value)
-            return response
+            except Exception as exc:  # every failure is a page; faults are logged
+                response = await _answer_failure(request, exc)
+            return secure(request, response)
 
         return dashboard_handler
+
+
+def limit_page(scope: Scope, status: int, retry_after: int) -> Response:
+    """A request the heavy-read limiter refused (429, 503), as a dashboard page."""
+    request = Request(scope)
+    return secure(request, error_page(request, status, None, (), {"Retry-After": str(retry_after)}))
 
 
 def new_router() -> APIRouter:
@@ -200,26 +298,81 @@ def new_router() -> APIRouter:
 
 
 def viewer(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
-    """The signed-in caller: the bearer header if sent, else the dashboard cookie."""
+    """The signed-in caller: an API bearer header if sent, else the dashboard session cookie.
+
+    A session token late in its life is renewed: the new cookie goes out with the answer.
+    """
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated("a bearer token is required")
-        via = "bearer"
+        request.state.claimed_subject = claimed_subject(token.strip())
+        claims = decode_token(token.strip(), settings)
+        subject, version, via = str(claims["sub"]), int(claims["ver"]), "bearer"
     else:
-        token, via = request.cookies.get(COOKIE, ""), "cookie"
+        token = request.cookies.get(COOKIE, "").strip()
         if not token:
             raise NotAuthenticated("sign in first")
-    request.state.claimed_subject = claimed_subject(token.strip())
-    claims = decode_token(token.strip(), settings)
-    principal = load_principal(session, str(claims["sub"]), int(claims["ver"]))
+        request.state.claimed_subject = claimed_subject(token)
+        dashboard = read_session(session, token, settings)
+        subject, version, via = dashboard.subject, dashboard.version, "cookie"
+    principal = load_principal(session, subject, version)
+    if via == "cookie":
+        renewed = renew_session(dashboard, settings)
+        request.state.dashboard_session = renewed.session if renewed else dashboard
+        request.state.renewed = renewed
     request.state.principal = principal
     request.state.dashboard_auth = via
     return principal
 
 
 ViewerDep = Annotated[Principal, Depends(viewer)]
+
+
+def fallback_router() -> APIRouter:
+    """The last dashboard route: an unknown path is a 404 page, a known one's wrong method 405."""
+    router = new_router()
+
+    @router.api_route(
+        "/{rest:path}",
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        dependencies=[public()],
+        response_class=HTMLResponse,
+        response_model=None,
+    )
+    def unknown_page(
+        request: Request, session: SessionDep, settings: SettingsDep, lang: Lang = None
+    ) -> Response:
+        """No such page; or no such method on this page."""
+        _identify(request, session, settings)
+        allowed = _allowed_methods(request.scope)
+        if allowed:
+            return error_page(request, 405, None, (), {"Allow": ", ".join(sorted(allowed))})
+        raise NotFound("there is no dashboard page at this address")
+
+    return router
+
+
+def _identify(request: Request, session: SessionDep, settings: SettingsDep) -> None:
+    """Who is signed in, if anyone, for the page frame of an error page (no refusal)."""
+    try:
+        viewer(request, session, settings)
+    except NotAuthenticated:
+        request.state.principal = None
+
+
+def _allowed_methods(scope: Scope) -> set[str]:
+    """The methods another dashboard route serves at this path (none: the path is unknown)."""
+    allowed: set[str] = set()
+    for context in iter_route_contexts(scope["app"].routes):
+        path = str(context.path or "")
+        if not path.startswith(PREFIX) or path.endswith("{rest:path}"):
+            continue
+        regex, _, _ = compile_path(path)
+        if regex.match(scope["path"]):
+            allowed |= set(context.methods or ())
+    return allowed
 
 
 def page(*roles: str) -> Any:

@@ -65,3 +65,17 @@ class LoginThrottle(Base):
     last_failure_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class EndedSession(Base):
+    """A dashboard session signed out before its end: its tokens are refused until it expires."""
+
+    __tablename__ = "dashboard_session_end"
+
+    #: The session id (`sid` claim) its tokens carry.
+    sid: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(150))
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: The session's absolute end: past it every token of the session is refused anyway,
+    #: so the row may go.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

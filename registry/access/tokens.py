@@ -30,23 +30,36 @@ def verification_keys(settings: Settings) -> dict[str, str]:
     return keys
 
 
-def issue_token(subject: str, settings: Settings, version: int = 0) -> tuple[str, int]:
+def issue_token(
+    subject: str,
+    settings: Settings,
+    version: int = 0,
+    *,
+    audience: str | None = None,
+    now: int | None = None,
+    expires: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[str, int]:
     """Sign an access token for a subject ("user:<id>" or "client:<id>"); returns (token, ttl).
 
     `version` is the subject's token version: bumping it in the database revokes the token.
+    A dashboard session token names its own `audience`, an `expires` no later than its
+    session's end and the session's claims in `extra`.
     """
-    now = int(time.time())
-    ttl = settings.token_ttl_seconds
+    now = int(time.time()) if now is None else now
+    end = now + settings.token_ttl_seconds if expires is None else expires
     claims = {
+        **(extra or {}),
         "sub": subject,
-        "aud": settings.jwt_audience,
+        "aud": audience or settings.jwt_audience,
         "iss": settings.jwt_issuer,
         "iat": now,
         "nbf": now,
-        "exp": now + ttl,
+        "exp": end,
         "jti": secrets.token_urlsafe(12),
         "ver": version,
     }
+    ttl = end - now
     current = settings.secret("jwt_secret")
     token = jwt.encode(claims, current, algorithm=ALGORITHM, headers={"kid": key_id(current)})
     return token, ttl
@@ -61,8 +74,12 @@ def claimed_subject(token: str) -> str | None:
     return subject[:150] if isinstance(subject, str) else None
 
 
-def decode_token(token: str, settings: Settings) -> dict[str, Any]:
-    """Verify algorithm, key id, signature, audience, issuer and expiry; any failure is a 401."""
+def decode_token(token: str, settings: Settings, audience: str | None = None) -> dict[str, Any]:
+    """Verify algorithm, key id, signature, audience, issuer and expiry; any failure is a 401.
+
+    The audience is the API's unless named (a dashboard session token has its own, so it is
+    no API token).
+    """
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") not in ALLOWED_ALGORITHMS:
@@ -74,7 +91,7 @@ def decode_token(token: str, settings: Settings) -> dict[str, Any]:
             token,
             key,
             algorithms=ALLOWED_ALGORITHMS,
-            audience=settings.jwt_audience,
+            audience=audience or settings.jwt_audience,
             issuer=settings.jwt_issuer,
             options={"require_exp": True, "require_sub": True, "require_aud": True},
         )

@@ -66,17 +66,19 @@ WHERE g.code = :programme AND r.source_id = ANY(:source_ids) AND r.person_id IS 
 
 def quality_report_persons(session: Session, report: dict[str, Any]) -> list[str]:
     """The persons behind the source ids a quality report's error lists show (one query)."""
-    source_ids = sorted(
-        {
-            item["source_id"]
-            for entry in report["errors"].values()
-            for item in entry["items"]
-            if item.get("source_id")
-        }
-    )
-    if not source_ids:
+    source_ids = {
+        item["source_id"]
+        for entry in report["errors"].values()
+        for item in entry["items"]
+        if item.get("source_id")
+    }
+    return record_persons(session, report["programme"], source_ids)
+
+
+def record_persons(session: Session, programme: str, source_ids: Iterable[str | None]) -> list[str]:
+    """The persons holding a programme's records of these source ids (one query)."""
+    wanted = sorted({s for s in source_ids if s})
+    if not wanted:
         return []
-    rows = session.execute(
-        text(_RECORD_PERSONS), {"programme": report["programme"], "source_ids": source_ids}
-    )
+    rows = session.execute(text(_RECORD_PERSONS), {"programme": programme, "source_ids": wanted})
     return sorted(rows.scalars())

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     jwt_audience: str = "social-registry"
     jwt_issuer: str = "social-registry"
     token_ttl_seconds: int = 900
+    #: A dashboard session renews while in use (each token lives token_ttl_seconds) up to
+    #: this long after sign-in; then the user signs in again.
+    session_max_seconds: int = 8 * 3600
     national_id_key: str | None = None
     national_id_scheme: str = "dk_cpr"
     max_batch_records: int = 10_000

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -28,6 +28,9 @@ from registry.overview.schemas import (
 from registry.programmes.service import get_programme
 
 QUALITY_READERS = ("feed", "steward", "oversight")
+#: A programme's first load: its first batch and the batches following it, each within this
+#: long of the one before (a caseload sent in chunks arrives back to back).
+FIRST_LOAD_GAP = timedelta(hours=1)
 
 #: Error categories of the report, from the (field, code) rows validation writes to feed_error.
 CATEGORY_SQL = """CASE
@@ -72,6 +75,8 @@ SELECT * FROM (
     SELECT {CATEGORY_SQL} AS category, fe.severity, fe.field, fe.code, fe.source_id,
            fe.message, b.batch_id, b.received_at,
            count(*) OVER (PARTITION BY {CATEGORY_SQL}) AS total,
+           count(*) FILTER (WHERE fe.severity = 'error')
+               OVER (PARTITION BY {CATEGORY_SQL}) AS errors,
            row_number() OVER (PARTITION BY {CATEGORY_SQL} ORDER BY fe.id DESC) AS rank
     FROM feed_error fe JOIN feed_batch b ON b.id = fe.feed_batch_id
     WHERE fe.programme_id = :programme_id
@@ -108,7 +113,8 @@ SELECT b.id, b.batch_id, b.received_at,
        COALESCE(c.as_of, CAST(b.received_at AS date)) AS as_of,
        COALESCE(c.active_persons, x.persons) AS persons,
        COALESCE(c.active_enrolments, x.enrolments) AS enrolments,
-       c.feed_batch_id IS NOT NULL AS stored
+       c.feed_batch_id IS NOT NULL AS stored,
+       b.id = (SELECT min(id) FROM feed_batch WHERE programme_id = :programme_id) AS first
 FROM (SELECT * FROM feed_batch WHERE programme_id = :programme_id
       ORDER BY id DESC LIMIT :batches) b
 LEFT JOIN batch_active_count c ON c.feed_batch_id = b.id
@@ -216,6 +222,7 @@ def quality_report(
             {**base, "spike_factor": spike_factor, "spike_min": spike_min},
         )
     ]
+    rows = session.execute(text(BATCH_COUNTS), {**base, "batches": batches}).all()
     counts = [
         BatchActiveCount(
             batch_id=r.batch_id,
@@ -225,8 +232,9 @@ def quality_report(
             active_enrolments=int(r.enrolments),
             source="stored" if r.stored else "system_time",
         )
-        for r in session.execute(text(BATCH_COUNTS), {**base, "batches": batches})
+        for r in rows
     ]
+    first_load = _first_load([(r.batch_id, r.received_at, bool(r.first)) for r in rows])
     return QualityReport(
         programme=code,
         start=start.isoformat(),
@@ -236,13 +244,14 @@ def quality_report(
         errors=errors,
         data_breaks=DataBreaks(
             start_date_spikes=spikes,
-            active_count_jumps=_jumps(counts, jump_ratio, jump_min),
+            active_count_jumps=_jumps(counts, jump_ratio, jump_min, first_load),
             batch_active_counts=counts,
             rules=BreakRules(
                 spike=f"a start date shared by >= {spike_min} episodes and >= {spike_factor}"
                 " x the median episodes per start date",
                 jump=f"active persons change by >= {jump_min} and >= {jump_ratio:.0%}"
-                " between consecutive batches",
+                " between consecutive batches (marked first_load within the programme's first"
+                " batch and those following it back to back, each within an hour)",
             ),
         ),
         suppressed=any(q.suppressed for q in quarters),
@@ -277,9 +286,11 @@ def _recipients(
 def _errors(session: Session, base: dict[str, Any], per_category: int) -> dict[str, ErrorList]:
     """Error and warning lists per category, newest first, with the full count."""
     totals = dict.fromkeys(CATEGORIES, 0)
+    errors = dict.fromkeys(CATEGORIES, 0)
     items: dict[str, list[FeedErrorItem]] = {c: [] for c in CATEGORIES}
     for r in session.execute(text(ERRORS), {**base, "per_category": per_category}):
         totals[r.category] = int(r.total)
+        errors[r.category] = int(r.errors)
         items[r.category].append(
             FeedErrorItem(
                 batch_id=r.batch_id,
@@ -291,11 +302,39 @@ def _errors(session: Session, base: dict[str, Any], per_category: int) -> dict[s
                 message=r.message,
             )
         )
-    return {c: ErrorList(count=totals[c], items=items[c]) for c in CATEGORIES}
+    return {
+        c: ErrorList(
+            count=totals[c], items=items[c], errors=errors[c], warnings=totals[c] - errors[c]
+        )
+        for c in CATEGORIES
+    }
 
 
-def _jumps(counts: list[BatchActiveCount], ratio: float, minimum: int) -> list[ActiveCountJump]:
-    """Consecutive batches whose active persons jump or drop by at least ratio and minimum."""
+def _first_load(batches: list[tuple[str, datetime, bool]]) -> set[str]:
+    """The batch ids of the programme's first load, if its first batch is among `batches`.
+
+    `batches` are (batch id, received at, is the programme's first), oldest first.
+    """
+    found: set[str] = set()
+    previous: datetime | None = None
+    for batch_id, received_at, first in batches:
+        if first:
+            found, previous = {batch_id}, received_at
+        elif previous is not None and received_at - previous <= FIRST_LOAD_GAP:
+            found.add(batch_id)
+            previous = received_at
+        elif previous is not None:
+            break
+    return found
+
+
+def _jumps(
+    counts: list[BatchActiveCount], ratio: float, minimum: int, first_load: set[str]
+) -> list[ActiveCountJump]:
+    """Consecutive batches whose active persons jump or drop by at least ratio and minimum.
+
+    The first batch has nothing to jump from; a change within the first load is marked so.
+    """
     found = []
     for before, after in pairwise(counts):
         prev, now = before.active_persons, after.active_persons
@@ -310,6 +349,7 @@ def _jumps(counts: list[BatchActiveCount], ratio: float, minimum: int) -> list[A
                     change=change,
                     ratio=round(change / prev, 4),
                     kind="jump" if change > 0 else "drop",
+                    first_load=after.batch_id in first_load,
                 )
             )
     return found

@@ -277,10 +277,13 @@ class FeedErrorItem:
 
 @dataclass(frozen=True)
 class ErrorList:
-    """The newest errors of one category, and how many there are in all."""
+    """The newest errors of one category, and how many there are in all (errors, warnings)."""
 
     count: int
     items: list[FeedErrorItem]
+    #: of `count`, those that rejected their record (severity error) and the warnings
+    errors: int = 0
+    warnings: int = 0
 
 
 @dataclass(frozen=True)
@@ -316,6 +319,9 @@ class ActiveCountJump:
     change: int
     ratio: float
     kind: str
+    #: within the programme's first load (its first batch and those following it back to
+    #: back): growth from nothing, not a data break
+    first_load: bool = False
 
 
 @dataclass(frozen=True)

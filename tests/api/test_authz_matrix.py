@@ -70,6 +70,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "client_id": lambda w: w.target_client,
     "other": lambda w: FOREIGN_PROGRAMME,  # /programmes/{code}/exclusive-with/{other}
     "review_id": lambda w: str(w.review_id),
+    "rest": lambda w: "no-such-page",  # /dashboard/{rest:path}: the 404/405 page
 }
 
 #: Request bodies that let an authorised caller through validation, by (method, path).

@@ -24,7 +24,7 @@ from tests.factories import PASSWORD, bearer
 from tests.hostile.conftest import Hostile
 
 #: The public static assets among the API routes: cacheable, still never sniffed.
-PUBLIC_ASSETS = {"/dashboard/static/dashboard.css"}
+PUBLIC_ASSETS = {"/dashboard/static/dashboard.css", "/dashboard/static/frame.css"}
 
 
 def assert_private(response: Any, what: str) -> None:

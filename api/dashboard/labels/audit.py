@@ -13,8 +13,6 @@ AUDIT: dict[str, dict[str, str]] = {
         "field_person_id": "Person id",
         "field_action": "Action",
         "field_purpose": "Purpose",
-        "field_from": "From",
-        "field_to": "To (inclusive)",
         "hint_user": "A user name or feed client id.",
         "hint_purpose": "Events whose stated purpose contains this text.",
         "trail_caption": "Audit events, newest first (times in UTC).",
@@ -64,7 +62,6 @@ AUDIT: dict[str, dict[str, str]] = {
             "only `registry audit verify --anchors FILE` checks their signatures."
         ),
         "form_errors": "Please correct the following",
-        "rule_date": "must be a date (YYYY-MM-DD).",
         "rule_date_order": "must not be before the start date.",
         "rule_person_id": "must be a person id (a UUID).",
         "rule_unknown_user": "no user or feed client has that name.",
@@ -80,8 +77,6 @@ AUDIT: dict[str, dict[str, str]] = {
         "field_person_id": "Person-id",
         "field_action": "Handling",
         "field_purpose": "Formål",
-        "field_from": "Fra",
-        "field_to": "Til (med)",
         "hint_user": "Et brugernavn eller et klient-id.",
         "hint_purpose": "Hændelser hvis angivne formål indeholder denne tekst.",
         "trail_caption": "Revisionshændelser, nyeste først (tider i UTC).",
@@ -131,7 +126,6 @@ AUDIT: dict[str, dict[str, str]] = {
             "`registry audit verify --anchors FIL` kontrollerer deres signaturer."
         ),
         "form_errors": "Ret venligst følgende",
-        "rule_date": "skal være en dato (ÅÅÅÅ-MM-DD).",
         "rule_date_order": "må ikke ligge før startdatoen.",
         "rule_person_id": "skal være et person-id (et UUID).",
         "rule_unknown_user": "ingen bruger eller klient har det navn.",

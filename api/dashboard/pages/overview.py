@@ -19,7 +19,7 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from api.dashboard.format import excel_csv, number
+from api.dashboard.format import number
 from api.dashboard.labels import LABELS
 from api.dashboard.nav import READERS
 from api.dashboard.svg import bar_chart, heatmap, legend, line_chart
@@ -70,7 +70,7 @@ def programme_names(session: Session) -> dict[str, str]:
 
 def send_csv(request: Request, text: str, filename: str) -> Response:
     """A CSV download as the page's language opens it (Danish: `;` and a BOM)."""
-    return csv_response(excel_csv(text, language(request)), filename)
+    return csv_response(text, filename, language(request))
 
 
 def audit_read(
