@@ -15,4 +15,5 @@ PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("duplicates", READERS),
     ("quality", FEED_READERS),
     ("review", FEED_READERS),
+    ("persons", FEED_READERS),
 )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.dashboard.pages import overview, quality, review, session
+from api.dashboard.pages import overview, persons, quality, review, session
 
 router = APIRouter()
-for module in (session, overview, quality, review):
+for module in (session, overview, quality, review, persons):
     router.include_router(module.router)

@@ -5,6 +5,7 @@
 * ANNA    Anna Jensen, born 1990-07-04, CPR 0407901234, region 1085 only (SEL104)
 * TWIN    Søren Kierkegaard, born 1985-03-11, CPR 1103855678, region 1085 only (SEL104):
           the in-scope SOEREN's exact look-alike, outside region 1084
+* REGINE  Regine Olsen, born 1987-01-23, no national ID, region 1084 (SEL85)
 * OTHERS  ten Jensens born in 1990, region 1084 (SEL85)
 """
 
@@ -34,6 +35,7 @@ class People:
     mette: str
     anna: str
     twin: str
+    regine: str
 
 
 def _record(
@@ -75,6 +77,7 @@ def add_people(client: TestClient, setup: Setup, engine: Engine) -> People:
     sel85 = [
         _record("S1", SOEREN_ID, "Søren", "Kierkegaard", "1985-03-11", "1084"),
         _record("M1", "1103854321", "Mette", "Kierkegaard", "1985-03-11", "1084", sex="F"),
+        _record("R1", None, "Regine", "Olsen", "1987-01-23", "1084", sex="F"),
         *(
             _record(
                 f"J{i}",
@@ -127,8 +130,14 @@ def add_people(client: TestClient, setup: Setup, engine: Engine) -> People:
             conn.execute(
                 text(
                     "SELECT source_id, person_id::text FROM source_record "
-                    "WHERE source_id IN ('S1', 'M1', 'B2', 'B3')"
+                    "WHERE source_id IN ('S1', 'M1', 'B2', 'B3', 'R1')"
                 )
             ).all()
         )
-    return People(soeren=links["S1"], mette=links["M1"], anna=links["B2"], twin=links["B3"])
+    return People(
+        soeren=links["S1"],
+        mette=links["M1"],
+        anna=links["B2"],
+        twin=links["B3"],
+        regine=links["R1"],
+    )
