@@ -321,6 +321,7 @@ def person_page(
 @router.get(
     "/persons/{person_id}/subject-access",
     dependencies=[page(*STEWARD)],
+    response_class=Response,
     response_model=None,
     responses={200: {"content": {"application/json": {}}}},
 )
