@@ -11,6 +11,10 @@ real API server (2 workers) is started on it and measured:
 * ingest records/s for 1,000-record batches (--batches of them, each of one programme,
   --clients at a time): the whole push's records/s, and the median over the batches of
   records/s per batch (less sensitive to other load on the machine; the ratio uses it);
+* person search latency (GET /api/v1/persons, p50/p95 over --searches requests each): by
+  national ID (records pushed in the single-record phase), and by names and birth date
+  (registry records with a typo in the family name and, where the day allows, day and month
+  swapped), beside a baseline measured in the same run: the plain person-by-id read;
 * peak resident memory of the server processes (VmHWM), and the database size.
 
     timeout 7200 .venv/bin/python bench/scale.py --sizes 10000 100000 1000000
@@ -21,7 +25,8 @@ DIR/scale_<n>.json) and every run measures a fresh copy of it (CREATE DATABASE .
 so a 1M registry is bulk-loaded once and every run still pushes records it has never seen.
 
 Goals at 1M: p50 <= 25 ms, p95 <= 100 ms, p99(1M) <= 1.5 x p99(10k), batch rate(1M) >=
-80 % of batch rate(10k). The ratios are printed against the smallest size of the run.
+80 % of batch rate(10k); person search p95 <= 50 ms (by ID and by name). The ratios are
+printed against the smallest size of the run.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bulkload import bulk_load, programme_targets
 from bench.ingest import free_port, fresh_database, start_server
 from bench.load import percentile
+from registry.access.service import create_user
 from registry.core.db import make_engine, transaction
 from registry.core.embedded import SERVER_SETTINGS, tune_server
 from registry.core.migrate import upgrade_to_head
@@ -88,6 +94,21 @@ class SizeResult:
     server_peak_mib: float
     server_total_mib: float
     db_mib: float
+    search: SearchFigures
+
+
+@dataclass(frozen=True)
+class SearchFigures:
+    """Person-search latencies (ms): by ID, by name, and the person read beside them."""
+
+    id_p50: float
+    id_p95: float
+    name_p50: float
+    name_p95: float
+    read_p50: float
+    read_p95: float
+    found_by_id: float
+    found_by_name: float
 
 
 def scaled_programmes() -> list[ProgrammeSpec]:
@@ -172,6 +193,88 @@ def single_latencies(
                 raise SystemExit(f"single-record ingest failed: {answer.status_code} {answer.text}")
             (with_id if record.get("national_id") else without_id).append(elapsed)
     return with_id, without_id
+
+
+BENCH_USER, BENCH_PASSWORD = "bench-oversight", "bench-" + "p" * 30
+_SAMPLE_RECORDS = """
+SELECT r.person_id::text AS person_id, r.given_name, r.family_name, r.birth_date
+FROM source_record r WHERE r.given_name IS NOT NULL AND r.family_name IS NOT NULL
+AND r.birth_date IS NOT NULL ORDER BY r.id * 7919 % 1000003 LIMIT :n
+"""
+
+
+def misspelled(record: dict[str, Any], rng: random.Random) -> dict[str, str]:
+    """A name query as people type it: a letter of the family name changed, day/month swapped."""
+    family = str(record["family_name"])
+    if len(family) > 3:
+        i = rng.randrange(1, len(family) - 1)
+        family = family[:i] + rng.choice("aeiounrst") + family[i + 1 :]
+    born = record["birth_date"]
+    if born.day <= 12 and rng.random() < 0.5:
+        born = born.replace(month=born.day, day=born.month)
+    return {"given_name": str(record["given_name"]), "family_name": family, "birth_date": str(born)}
+
+
+def timed_gets(
+    client: httpx.Client, base: str, token: str, queries: list[tuple[str, dict[str, str]]]
+) -> tuple[list[float], list[Any]]:
+    """Seconds per GET (path, params), and the answers."""
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": "scale bench"}
+    seconds, answers = [], []
+    for path, params in queries:
+        started = time.perf_counter()
+        answer = client.get(f"{base}{path}", params=params, headers=headers)
+        seconds.append(time.perf_counter() - started)
+        if answer.status_code != 200:
+            raise SystemExit(f"person search failed: {answer.status_code} {answer.text}")
+        answers.append(answer.json())
+    return seconds, answers
+
+
+def search_latencies(
+    base: str, engine: Any, pushed: list[tuple[str, dict[str, Any]]], count: int, seed: int
+) -> SearchFigures:
+    """Person search by ID and by a misspelled name, and the person read, one after another."""
+    with transaction(engine) as session:
+        create_user(
+            session,
+            username=BENCH_USER,
+            password=BENCH_PASSWORD,
+            roles=["oversight"],
+            regions=["*"],
+            programmes=[],
+        )
+    with engine.connect() as conn:
+        sample = [dict(r) for r in conn.execute(text(_SAMPLE_RECORDS), {"n": count}).mappings()]
+    rng = random.Random(seed)
+    ids = [r["national_id"] for _, r in pushed if r.get("national_id")][:count]
+    by_id = [("/api/v1/persons", {"national_id": str(n)}) for n in ids]
+    by_name = [("/api/v1/persons", misspelled(r, rng)) for r in sample]
+    reads = [(f"/api/v1/persons/{r['person_id']}", {}) for r in sample]
+    transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+    with httpx.Client(timeout=60, transport=transport) as client:
+        token = client.post(
+            f"{base}/api/v1/auth/token",
+            data={"grant_type": "password", "username": BENCH_USER, "password": BENCH_PASSWORD},
+        ).json()["access_token"]
+        timed_gets(client, base, token, by_name[:20] + by_id[:20] + reads[:20])  # warm up
+        id_s, id_answers = timed_gets(client, base, token, by_id)
+        name_s, name_answers = timed_gets(client, base, token, by_name)
+        read_s, _ = timed_gets(client, base, token, reads)
+    found_name = sum(
+        r["person_id"] in [p["person_id"] for p in a["persons"]]
+        for r, a in zip(sample, name_answers, strict=True)
+    )
+    return SearchFigures(
+        id_p50=percentile(id_s, 50) * 1000,
+        id_p95=percentile(id_s, 95) * 1000,
+        name_p50=percentile(name_s, 50) * 1000,
+        name_p95=percentile(name_s, 95) * 1000,
+        read_p50=percentile(read_s, 50) * 1000,
+        read_p95=percentile(read_s, 95) * 1000,
+        found_by_id=sum(bool(a["persons"]) for a in id_answers) / max(len(id_answers), 1),
+        found_by_name=found_name / max(len(sample), 1),
+    )
 
 
 @dataclass
@@ -295,7 +398,11 @@ def measure_size(server_url: str, n: int, args: argparse.Namespace, scratch: Pat
         port,
         scratch / f"server-{n}.log",
         args.workers,
-        env={"REGISTRY_NATIONAL_ID_KEY": NATIONAL_ID_KEY, "REGISTRY_ENV": "bench"},
+        env={
+            "REGISTRY_NATIONAL_ID_KEY": NATIONAL_ID_KEY,
+            "REGISTRY_ENV": "bench",
+            "REGISTRY_PERSON_SEARCHES_PER_MINUTE": "1000000",
+        },
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -311,6 +418,7 @@ def measure_size(server_url: str, n: int, args: argparse.Namespace, scratch: Pat
         singles = to_push[: args.warmup + args.requests]
         single_latencies(base, tokens, singles[: args.warmup], "warmup")
         with_id, without_id = single_latencies(base, tokens, singles[args.warmup :], "single")
+        search = search_latencies(base, engine, singles[args.warmup :], args.searches, args.seed)
         work = batch_work(to_push[args.warmup + args.requests :], args.batch_size)
         if len(work) < args.batches:
             raise SystemExit(f"only {len(work)} full batches to push; {args.batches} wanted")
@@ -341,6 +449,7 @@ def measure_size(server_url: str, n: int, args: argparse.Namespace, scratch: Pat
         server_peak_mib=peak,
         server_total_mib=total,
         db_mib=int(db_bytes) / 2**20,
+        search=search,
     )
 
 
@@ -390,7 +499,23 @@ def report(results: list[SizeResult], requests: int) -> None:
             f"{r.server_peak_mib:.0f} ({r.server_total_mib:.0f}) | "
             f"{r.db_mib:,.0f} |"
         )
+    print(
+        "\n| persons | search by national ID p50 / p95 ms | by name + birth date p50 / p95 ms "
+        "| baseline: person read p50 / p95 ms | found: by ID / by misspelled name |"
+    )
+    print("|---|---|---|---|---|")
+    for r in results:
+        f = r.search
+        print(
+            f"| {r.persons:,} | {f.id_p50:.1f} / {f.id_p95:.1f} | {f.name_p50:.1f} / "
+            f"{f.name_p95:.1f} | {f.read_p50:.1f} / {f.read_p95:.1f} | "
+            f"{f.found_by_id:.0%} / {f.found_by_name:.0%} |"
+        )
     small, large = results[0], results[-1]
+    print(
+        f"\nperson search p95 at {large.persons:,}: by ID {large.search.id_p95:.1f} ms, by name "
+        f"{large.search.name_p95:.1f} ms (goal <= 50 each)"
+    )
     print(
         f"\np99 ratio {large.persons:,} / {small.persons:,}: {large.p99 / small.p99:.2f} "
         f"(goal <= 1.5); batch rate ratio (median per batch): "
@@ -406,6 +531,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--searches", type=int, default=300, help="person searches of each kind")
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=2)

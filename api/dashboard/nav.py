@@ -17,6 +17,7 @@ PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reconciliation", ("oversight",)),
     ("quality", FEED_READERS),
     ("review", FEED_READERS),
+    ("persons", FEED_READERS),
     ("audit", ("auditor",)),
     ("admin", ("admin",)),
 )

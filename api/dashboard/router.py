@@ -9,6 +9,7 @@ from api.dashboard.pages import (
     audit,
     home,
     overview,
+    persons,
     quality,
     reconciliation,
     review,
@@ -17,7 +18,7 @@ from api.dashboard.pages import (
 from api.dashboard.web import fallback_router
 
 router = APIRouter()
-for module in (session, home, overview, reconciliation, quality, review, audit, admin):
+for module in (session, home, overview, reconciliation, quality, review, persons, audit, admin):
     router.include_router(module.router)
 # last: an unknown dashboard path is a 404 page, a wrong method a 405 page
 router.include_router(fallback_router())

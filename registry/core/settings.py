@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     #: A heavy read's statements are cancelled after this many seconds (503), so a runaway
     #: query cannot hold its connection for ever.
     heavy_read_timeout_seconds: PositiveInt = 60
+    #: Person searches (API and dashboard) per principal in any minute (more: 429).
+    person_searches_per_minute: PositiveInt = 30
     log_level: str = "INFO"
     #: Disclosure control: overview counts below k are suppressed for analysts.
     suppression_k: PositiveInt = DEFAULT_SUPPRESSION_K

@@ -10,12 +10,21 @@ from api.dashboard.labels.admin import ADMIN
 from api.dashboard.labels.audit import AUDIT
 from api.dashboard.labels.common import COMMON
 from api.dashboard.labels.overview import OVERVIEW
+from api.dashboard.labels.persons import PERSONS
 from api.dashboard.labels.quality import QUALITY
 from api.dashboard.labels.session import SESSION
 
 LANGUAGES = ("en", "da")
 #: Every area's labels; add an area's module here.
-AREAS: tuple[dict[str, dict[str, str]], ...] = (COMMON, SESSION, QUALITY, OVERVIEW, AUDIT, ADMIN)
+AREAS: tuple[dict[str, dict[str, str]], ...] = (
+    COMMON,
+    SESSION,
+    QUALITY,
+    OVERVIEW,
+    PERSONS,
+    AUDIT,
+    ADMIN,
+)
 
 
 def merged_labels() -> dict[str, dict[str, str]]:
