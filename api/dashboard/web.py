@@ -41,6 +41,7 @@ from starlette.routing import compile_path
 from starlette.types import Scope
 
 from api.authz import Rule, public, write_refusal
+from api.authz import Scope as AccessScope
 from api.dashboard import templates
 from api.dashboard.clock import local_time, session_notice
 from api.dashboard.format import excel_csv
@@ -136,7 +137,7 @@ def render(
         nav=nav,
         current=current,
         principal=principal,
-        roles=roles,
+        viewer_roles=roles,
         session=notice,
         switch_language=link(here, other, **query),
         k=request.app.state.settings.suppression_k,
@@ -375,9 +376,9 @@ def _allowed_methods(scope: Scope) -> set[str]:
     return allowed
 
 
-def page(*roles: str) -> Any:
+def page(*roles: str, scope: AccessScope = "none") -> Any:
     """Like ``allow()``: a route dependency admitting only signed-in callers with a role."""
-    rule = Rule(frozenset(roles))
+    rule = Rule(frozenset(roles), scope)
 
     def check_page_roles(principal: ViewerDep) -> None:
         principal.require(*rule.roles)
@@ -387,7 +388,13 @@ def page(*roles: str) -> Any:
 
 
 def same_origin(request: Request) -> None:
-    """Refuse a POST whose Origin (or Referer) is missing or names another host."""
+    """Refuse a cookie-borne POST whose Origin (or Referer) is missing or names another host.
+
+    A request signed in by an ``Authorization: Bearer`` header carries no ambient credential
+    a forged form could ride on, so it passes.
+    """
+    if getattr(request.state, "dashboard_auth", None) == "bearer":
+        return
     claimed = request.headers.get("origin") or request.headers.get("referer")
     host = request.headers.get("host", "")
     if not claimed or claimed == "null" or urlsplit(claimed).netloc.lower() != host.lower():

@@ -57,6 +57,8 @@ PLAN: dict[str, Placement] = {
     # the coordinator's own: one serialised writer (the audit chain), or never joined
     "audit_event": "local",
     "audit_manifest": "local",
+    "audit_anchor": "local",
+    "dashboard_session_end": "local",
     "batch_active_count": "local",
     "app_user": "local",
     "api_client": "local",

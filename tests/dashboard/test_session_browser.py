@@ -50,7 +50,7 @@ def test_signing_out_ends_this_browsers_session_only(
         sign_in(browser, live_server, "oversight", "/dashboard/coverage")
         sign_in(other, live_server, "oversight", "/dashboard/coverage")
         assert browser.text("#user") == other.text("#user") == "oversight"
-        assert browser.text("#roles") == "(Oversight)"
+        assert browser.text("#viewer-roles") == "(Oversight)"
         assert (
             browser.js("document.querySelector('#nav-coverage').getAttribute('aria-current')")
             == "page"

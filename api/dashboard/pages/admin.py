@@ -103,8 +103,7 @@ def _codes(text: str) -> list[str]:
 
 def _guard(request: Request) -> None:
     """Every cookie-borne POST must come from this site."""
-    if request.state.dashboard_auth == "cookie":
-        same_origin(request)
+    same_origin(request)
 
 
 def _attempt(

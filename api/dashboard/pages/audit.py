@@ -373,8 +373,7 @@ def verify_now(
     lang: Lang = None,
 ) -> Response:
     """Verify the whole chain now (one at a time); the outcome goes to the trail."""
-    if request.state.dashboard_auth == "cookie":
-        same_origin(request)
+    same_origin(request)
     context = audit_context_for(request, principal.subject, tuple(principal.roles))
     outcome = verify_and_record(session, reads, context)
     target = link(f"{PREFIX}/audit/chain", language(request), busy="1" if outcome is None else None)

@@ -259,7 +259,7 @@ def _spans(person: PersonView) -> list[Span]:
 
 @router.get(
     "/persons/{person_id}",
-    dependencies=[page(*FEED_READERS)],
+    dependencies=[page(*FEED_READERS, scope="region")],
     response_class=HTMLResponse,
     response_model=None,
 )
@@ -320,7 +320,7 @@ def person_page(
 
 @router.get(
     "/persons/{person_id}/subject-access",
-    dependencies=[page(*STEWARD)],
+    dependencies=[page(*STEWARD, scope="region")],
     response_class=Response,
     response_model=None,
     responses={200: {"content": {"application/json": {}}}},
@@ -373,7 +373,7 @@ ActionCase = Annotated[str, Form(max_length=100)]
 
 @router.post(
     "/persons/{person_id}/rectify",
-    dependencies=[page(*STEWARD)],
+    dependencies=[page(*STEWARD, scope="region")],
     response_class=RedirectResponse,
     response_model=None,
 )
@@ -419,7 +419,7 @@ def rectify_form(
 
 @router.post(
     "/persons/{person_id}/merge",
-    dependencies=[page(*STEWARD)],
+    dependencies=[page(*STEWARD, scope="region")],
     response_class=RedirectResponse,
     response_model=None,
 )
@@ -448,7 +448,7 @@ def merge_form(
 
 @router.post(
     "/persons/{person_id}/split",
-    dependencies=[page(*STEWARD)],
+    dependencies=[page(*STEWARD, scope="region")],
     response_class=RedirectResponse,
     response_model=None,
 )

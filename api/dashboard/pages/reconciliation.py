@@ -92,8 +92,7 @@ def reconciliation_upload(
     lang: Lang = None,
 ) -> Response:
     """Compare the programme with the uploaded extract; show (or download) the answer."""
-    if request.state.dashboard_auth == "cookie":
-        same_origin(request)
+    same_origin(request)
     content = reference.file.read(MAX_REFERENCE_BYTES + 1)
     if len(content) > MAX_REFERENCE_BYTES:
         raise PayloadTooLarge(f"the reference file is larger than {MAX_REFERENCE_BYTES} bytes")
