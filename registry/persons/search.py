@@ -9,7 +9,9 @@ swapped; day and month swapped; with no birth date, every birth year of the sort
 so a typo, a swap, a transliteration (Søren/Soeren: the keys are phonetic) or a missing field
 still finds the person's records. The source records sharing most keys (in the caller's scope
 and the filters, *before* anything is ranked or cut) are scored by the linkage engine against
-the query; a person ranks by their best record, with that record's per-field explanation.
+the query (its record path, without frames: a search scores a handful of records); a person
+ranks by their best record, with that record's per-field explanation, made only for the
+persons shown.
 
 Scope (registry.persons.scope) is part of the candidate query: a person outside the caller's
 regions is never read, scored or counted, so no answer differs by their existence.
