@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     )
     from linkage.inference import (
         explanations,
+        record_explanations,
         score_batch_pairs,
         score_candidates,
         score_pairs,
@@ -80,6 +81,7 @@ _HOMES: dict[str, str] = {
     "mutual_best": "linkage.clustering",
     "Placement": "linkage.clustering",
     "recluster": "linkage.clustering",
+    "record_explanations": "linkage.inference",
     "Reclustering": "linkage.clustering",
     "refused_links": "linkage.clustering",
     "ScoredLinks": "linkage.clustering",
@@ -125,6 +127,7 @@ __all__ = [
     "normalise_frame",
     "pairs_sharing_most_keys",
     "recluster",
+    "record_explanations",
     "refused_links",
     "score_batch_pairs",
     "score_candidates",

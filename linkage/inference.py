@@ -90,6 +90,30 @@ def score_record_pairs(
     )
 
 
+def record_explanations(scored: RecordScores, rows: Sequence[int]) -> list[dict[str, Any]]:
+    """explanations() for the given rows of score_record_pairs() output (PERSON_CONFIG)."""
+    names = list(_LABELS)
+    column = {s.name: j for j, s in enumerate(PERSON_CONFIG.fields)}
+    labels = [_LABELS[n] for n in names]
+    picked = np.asarray(rows, dtype=np.intp)
+    # rounded as arrays, as explanations() rounds them
+    weights = {n: np.round(scored.weights[n].astype(float)[picked], 3) for n in names}
+    probability = np.round(scored.probability.astype(float)[picked], 6)
+    out = []
+    for k, i in enumerate(rows):
+        fields = {}
+        for j, name in enumerate(names):
+            level = int(scored.levels[i, column[name]])
+            fields[name] = {
+                "level": labels[j][level] if level >= 0 else None,
+                "weight": float(weights[name][k]),
+            }
+        out.append(
+            {"fields": fields, "probability": float(probability[k]), "veto": scored.veto[i] or None}
+        )
+    return out
+
+
 def score_candidates(
     batch: pd.DataFrame, candidates: pd.DataFrame, pairs: pd.DataFrame, model: FSModel
 ) -> pd.DataFrame:
@@ -177,29 +201,12 @@ def score_record_candidates(
     decision and explanation as the frame path.
     """
     scored = score_record_pairs([(record, c) for c in candidates], model, PERSON_CONFIG)
-    names = list(_LABELS)
-    column = {s.name: j for j, s in enumerate(PERSON_CONFIG.fields)}
-    labels = [_LABELS[n] for n in names]
-    # rounded as arrays, as explanations() rounds them
-    weights = {n: np.round(scored.weights[n].astype(float), 3) for n in names}
-    probability = np.round(scored.probability.astype(float), 6)
+    linking = [i for i, d in enumerate(scored.decision) if d in ("link", "review")]
+    explained = dict(zip(linking, record_explanations(scored, linking), strict=True))
     rows = []
     for i, candidate in enumerate(candidates):
         decision = scored.decision[i]
-        explanation = None
-        if decision in ("link", "review"):
-            fields = {}
-            for j, name in enumerate(names):
-                level = int(scored.levels[i, column[name]])
-                fields[name] = {
-                    "level": labels[j][level] if level >= 0 else None,
-                    "weight": float(weights[name][i]),
-                }
-            explanation = {
-                "fields": fields,
-                "probability": float(probability[i]),
-                "veto": scored.veto[i] or None,
-            }
+        explanation = explained.get(i)
         rows.append(
             {
                 "record_id": candidate["record_id"],

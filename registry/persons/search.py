@@ -9,7 +9,9 @@ swapped; day and month swapped; with no birth date, every birth year of the sort
 so a typo, a swap, a transliteration (Søren/Soeren: the keys are phonetic) or a missing field
 still finds the person's records. The source records sharing most keys (in the caller's scope
 and the filters, *before* anything is ranked or cut) are scored by the linkage engine against
-the query; a person ranks by their best record, with that record's per-field explanation.
+the query (its record path, without frames: a search scores a handful of records); a person
+ranks by their best record, with that record's per-field explanation, made only for the
+persons shown.
 
 Scope (registry.persons.scope) is part of the candidate query: a person outside the caller's
 regions is never read, scored or counted, so no answer differs by their existence.
@@ -22,11 +24,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from linkage import FSModel, blocking_keys, explanations, score_pairs
+from linkage import (
+    FIELD_NORMALISERS,
+    FSModel,
+    blocking_keys,
+    record_explanations,
+    score_record_pairs,
+)
 from registry.access.principal import Principal
 from registry.core.errors import InvalidInput
 from registry.identity.national_id import SCHEMES, digest
@@ -290,15 +297,16 @@ def _candidates(
     return [dict(row) for row in session.execute(text(sql), params).mappings()]
 
 
-def _frame(rows: Sequence[Mapping[str, Any]], index: list[Any]) -> pd.DataFrame:
-    """Records as the engine's frame: the person fields, birth dates as ISO text."""
-    frame = pd.DataFrame(
-        [{f: r.get(f) for f in PERSON_FIELDS} for r in rows], index=index, columns=PERSON_FIELDS
-    )
-    frame["birth_date"] = frame["birth_date"].map(
-        lambda d: d.isoformat() if isinstance(d, date) else None
-    )
-    return frame.astype(object).where(frame.notna(), None)
+def _normalised(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The person fields as the engine compares them: birth date as ISO text, normalised."""
+    out = {f: record.get(f) for f in PERSON_FIELDS}
+    born = out.get("birth_date")
+    out["birth_date"] = born.isoformat() if isinstance(born, date) else None
+    for name, func in FIELD_NORMALISERS.items():
+        if name in out:
+            value = out[name]
+            out[name] = None if value is None or value != value else (func(value) or None)
+    return out
 
 
 def search_by_name(
@@ -316,14 +324,9 @@ def search_by_name(
     rows = _candidates(session, principal, query_keys(query), filters, max_block)
     if not rows:
         return PersonSearchResult("name", filters.limit, [])
-    wanted = {**{f: None for f in PERSON_FIELDS}, **vars(query)}
-    left = _frame([wanted], [0])
-    right = _frame(rows, [r["record_id"] for r in rows])
-    pairs = pd.MultiIndex.from_arrays(
-        [[0] * len(rows), [r["record_id"] for r in rows]], names=["query", "record_id"]
-    )
-    scored = score_pairs(pairs, left, right, model)
-    scores = scored["score"].to_numpy(dtype=float)
+    wanted = _normalised(vars(query))
+    scored = score_record_pairs([(wanted, _normalised(r)) for r in rows], model)
+    scores = scored.score.astype(float)
     best: dict[str, int] = {}
     for i, row in enumerate(rows):
         held = best.get(row["person_id"])
@@ -333,7 +336,7 @@ def search_by_name(
     ranked = ranked[: filters.limit]
     golden = _golden(session, [person for person, _ in ranked])
     shown = [(person, i) for person, i in ranked if person in golden]
-    explained = explanations(scored, pd.Index([i for _, i in shown]).to_numpy())
+    explained = record_explanations(scored, [i for _, i in shown])
     persons = [
         _match(
             golden[person],

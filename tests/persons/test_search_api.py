@@ -107,3 +107,18 @@ def test_the_answer_states_nothing_when_nothing_matches(
     assert search(client, setup.oversight, national_id="0102031234")["persons"] == []
     nobody = search(client, setup.oversight, given_name="Xavier", family_name="Qwerty")
     assert nobody["persons"] == []
+
+
+def test_candidates_that_all_score_below_the_bar_answer_nobody(
+    client: TestClient, setup: Setup, people: People
+) -> None:
+    # shares the family name and birth year with the Kierkegaards (a blocking key), so
+    # their records are scored, and every one of them scores below MIN_SCORE
+    answer = search(
+        client,
+        setup.oversight,
+        given_name="Xavier",
+        family_name="Kierkegaard",
+        birth_date="1985-07-25",
+    )
+    assert answer == {"by": "name", "limit": 10, "persons": []}
