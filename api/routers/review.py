@@ -21,7 +21,14 @@ from registry.matching.review_queue import (
     records_shown,
     review_item,
 )
-from registry.matching.schemas import ReviewDecision, ReviewFilter, ReviewItem, ReviewPage
+from registry.matching.schemas import (
+    ReviewDecision,
+    ReviewFilter,
+    ReviewItem,
+    ReviewPage,
+    ReviewReason,
+    ReviewStatus,
+)
 from registry.matching.stewardship import NOTE_MAX, decide_review, export_links
 from registry.programmes.codes import PROGRAMME_CODE_PATTERN
 
@@ -33,8 +40,6 @@ class DecisionIn(BaseModel):
     note: str | None = Field(default=None, max_length=NOTE_MAX)
 
 
-Status = Literal["pending", "match", "non_match", "superseded"]
-Reason = Literal["uncertain", "national_id_conflict", "batch_conflict", "split"]
 Programme = Annotated[str | None, Query(pattern=PROGRAMME_CODE_PATTERN)]
 MinAgeDays = Annotated[int, Query(ge=0, le=MAX_AGE_DAYS)]
 
@@ -44,8 +49,8 @@ def read_review_queue(
     session: SessionDep,
     principal: PrincipalDep,
     audit: AuditDep,
-    status: Status = "pending",
-    reason: Reason | None = None,
+    status: ReviewStatus = "pending",
+    reason: ReviewReason | None = None,
     programme: Programme = None,
     min_age_days: MinAgeDays = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -74,7 +79,7 @@ def read_review_item(
     session: SessionDep,
     principal: PrincipalDep,
     audit: AuditDep,
-    reason: Reason | None = None,
+    reason: ReviewReason | None = None,
     programme: Programme = None,
     min_age_days: MinAgeDays = 0,
 ) -> ReviewItem:

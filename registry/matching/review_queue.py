@@ -6,14 +6,13 @@ shows is in the caller's scope), so the queue, an item and its "next" never disa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
 from registry.core.errors import InvalidInput, NotFound
-from registry.matching.models import REVIEW_STATUSES
 from registry.matching.review_scope import ITEM_JOINS, VISIBLE_ITEM
 from registry.matching.schemas import (
     FieldComparison,
@@ -22,7 +21,9 @@ from registry.matching.schemas import (
     ReviewFilter,
     ReviewItem,
     ReviewPage,
+    ReviewReason,
     ReviewRecord,
+    ReviewStatus,
     ReviewView,
 )
 from registry.persons.golden import PERSON_FIELDS
@@ -30,8 +31,8 @@ from registry.persons.scope import scope_params
 from registry.programmes.codes import check_programme_code
 
 STEWARD = "steward"
-#: Why an item was queued (linkage.assignment), and 'split' for a steward's split.
-REVIEW_REASONS = ("uncertain", "national_id_conflict", "batch_conflict", "split")
+_STATUSES: tuple[str, ...] = get_args(ReviewStatus)
+REVIEW_REASONS: tuple[str, ...] = get_args(ReviewReason)
 #: The oldest age filter: ten years.
 MAX_AGE_DAYS = 3650
 #: At most this many other records of each person are shown with an item.
@@ -87,8 +88,8 @@ LIMIT :limit
 
 def check_filter(filters: ReviewFilter) -> ReviewFilter:
     """The filter itself when every part follows its rule; InvalidInput naming the field."""
-    if filters.status not in REVIEW_STATUSES:
-        raise InvalidInput(f"status must be one of: {', '.join(REVIEW_STATUSES)}")
+    if filters.status not in _STATUSES:
+        raise InvalidInput(f"status must be one of: {', '.join(_STATUSES)}")
     if filters.reason is not None and filters.reason not in REVIEW_REASONS:
         raise InvalidInput(f"reason must be one of: {', '.join(REVIEW_REASONS)}")
     if filters.programme is not None:
@@ -137,13 +138,25 @@ def review_item(
     shown = [int(row["source_record_id"])]
     if row["candidate_record_id"] is not None:
         shown.append(int(row["candidate_record_id"]))
-    next_id = session.execute(text(_NEXT), {"id": review_id, **params}).scalar()
     return ReviewItem(
         item=_review_view(row),
         record_person_records=_other_records(session, row["person_id"], shown),
         candidate_person_records=_other_records(session, row["candidate_person_id"], shown),
-        next_id=None if next_id is None else int(next_id),
+        next_id=_next_id(session, review_id, params),
     )
+
+
+def next_review_id(
+    session: Session, principal: Principal, review_id: int, filters: ReviewFilter = ReviewFilter()
+) -> int | None:
+    """The filtered queue's next visible item after this one (wrapping round), if any."""
+    principal.require(STEWARD)
+    return _next_id(session, review_id, _filter_params(principal, filters))
+
+
+def _next_id(session: Session, review_id: int, params: dict[str, Any]) -> int | None:
+    found = session.execute(text(_NEXT), {"id": review_id, **params}).scalar()
+    return None if found is None else int(found)
 
 
 def _other_records(session: Session, person: str, shown: list[int]) -> list[OtherRecord]:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+#: Why an item was queued (linkage.assignment), and 'split' for a steward's split.
+ReviewReason = Literal["uncertain", "national_id_conflict", "batch_conflict", "split"]
+#: Where an item stands: waiting, decided either way, or overtaken by another decision.
+ReviewStatus = Literal["pending", "match", "non_match", "superseded"]
 
 #: A link event's details: flat JSON (today {} or {"review_id": n}).
 Details = dict[str, int | float | str | bool | None]
@@ -68,8 +74,8 @@ class ReviewPage:
 class ReviewFilter:
     """Which items of the queue: by reason, by either side's programme, by minimum age."""
 
-    status: str = "pending"
-    reason: str | None = None
+    status: ReviewStatus = "pending"
+    reason: ReviewReason | None = None
     programme: str | None = None
     min_age_days: int = 0
 

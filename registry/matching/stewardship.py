@@ -66,19 +66,19 @@ def decide_review(
     `review.decision` audit event naming both sides; the note stays out of the trail.
     """
     principal.require(STEWARD)
-    if decision not in DECISIONS:
-        raise InvalidInput("decision must be 'match' or 'non_match'")
-    note = (note or "").strip() or None
-    if note is not None and len(note) > NOTE_MAX:
-        raise InvalidInput(f"note must be at most {NOTE_MAX} characters")
     lock_identities(session)
     item = (
         session.execute(text(_ITEM_TO_DECIDE), {"id": review_id, **scope_params(principal)})
         .mappings()
         .first()
     )
-    if item is None:
+    if item is None:  # before the input's checks: out of scope is absent, whatever was sent
         raise NotFound("no such review item")
+    if decision not in DECISIONS:
+        raise InvalidInput("decision must be 'match' or 'non_match'")
+    note = (note or "").strip() or None
+    if note is not None and len(note) > NOTE_MAX:
+        raise InvalidInput(f"note must be at most {NOTE_MAX} characters")
     if item["status"] != "pending":
         raise Conflict(f"review item {review_id} was already decided ({item['status']})")
     if item["candidate_status"] != "active":

@@ -7,10 +7,11 @@ defined twice is an error, found at import). A test checks both languages have e
 from __future__ import annotations
 
 from api.dashboard.labels.common import COMMON
+from api.dashboard.labels.review import REVIEW
 
 LANGUAGES = ("en", "da")
 #: Every area's labels; add an area's module here.
-AREAS: tuple[dict[str, dict[str, str]], ...] = (COMMON,)
+AREAS: tuple[dict[str, dict[str, str]], ...] = (COMMON, REVIEW)
 
 
 def merged_labels() -> dict[str, dict[str, str]]:
