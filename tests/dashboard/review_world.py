@@ -2,7 +2,8 @@
 
 Each item is a look-alike record without a national ID (from region 1081), scored by the
 linkage engine and linked provisionally to a person of 1084 (or 1085) pending review. The
-first 1084 item has waited three days, the second one day, the 1085 item not at all.
+first 1084 item has waited three days, the second one day, the 1085 item not at all. The
+first item's person holds one more record (A-0, an ended enrolment).
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ def _pair(
 def workbench(client: TestClient, setup: Setup, engine: Engine) -> Workbench:
     feed = setup.sel85
     person, _ = _pair(client, feed, "A", "0705404916")
+    earlier = record("A-0", "0705404916", municipality="159", enrolment={"status": "ended"})
+    earlier["enrolment"]["end_date"] = "2023-06-30"
+    older = push(client, feed, "SEL85", "A0", [earlier]).json()["results"][0]
+    assert older["person_id"] == person, older  # the person's other record (by national ID)
     _pair(client, feed, "C", "0101404915", family_name="Jensen", birth_date="1940-01-01")
     far = {"family_name": "Holm", "birth_date": "1950-03-03", "region": "1085"}
     _pair(client, feed, "E", "0303504916", **far)

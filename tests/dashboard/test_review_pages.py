@@ -128,8 +128,11 @@ def test_an_item_shows_both_records_with_agreement_weights_and_other_records(
     assert f'href="/dashboard/review/{second}?' in page.text and 'accesskey="j"' in page.text
     for key in ('accesskey="m"', 'accesskey="n"', 'id="keys"'):
         assert key in page.text
-    # each person's other records: the 1084 person holds A and the look-alike only
-    assert 'id="record-others"' in page.text and 'id="candidate-others"' in page.text
+    # each person's other records: the 1084 person holds A-0 besides the pair
+    for side in ("record-others", "candidate-others"):
+        table = re.search(rf'<table id="{side}"(.*?)</table>', page.text, re.S)
+        assert table is not None and "SEL85 / A-0" in table.group(1)
+        assert "SEL85 / A-2" not in table.group(1)
     # the view is audited naming the persons and records shown, with the work as its purpose
     with engine.connect() as conn:
         event = conn.execute(
@@ -140,7 +143,7 @@ def test_an_item_shows_both_records_with_agreement_weights_and_other_records(
             )
         ).one()
     assert event.person_ids == [workbench.person]
-    assert sorted(event.record_ids) == ["SEL85:A", "SEL85:A-2"]
+    assert sorted(event.record_ids) == ["SEL85:A", "SEL85:A-0", "SEL85:A-2"]
     assert event.purpose == "linkage review"
 
 
