@@ -77,6 +77,7 @@ def test_bad_filters_are_a_clear_error_naming_the_field(
         ({"programme": "sel 85"}, "programme"),
         ({"min_age_days": "soon"}, "min_age_days"),
         ({"min_age_days": "99999"}, "min_age_days"),
+        ({"min_age_days": "²"}, "min_age_days"),
     ):
         page = client.get("/dashboard/review", params=params, headers=token)
         assert page.status_code == 422, (params, page.text)

@@ -86,7 +86,7 @@ def review_filter(
     if reason is not None and reason not in REVIEW_REASONS:
         raise InvalidInput(f"reason must be one of: {', '.join(REVIEW_REASONS)}")
     days = (min_age_days or "").strip() or "0"
-    if not days.isdigit():
+    if not (days.isascii() and days.isdigit()):
         raise InvalidInput("min_age_days must be a whole number of days")
     return check_filter(
         ReviewFilter("pending", cast(ReviewReason | None, reason), programme or None, int(days))
@@ -108,10 +108,14 @@ def _audit(request: Request, principal: Principal) -> AuditContext:
     return replace(context, purpose=context.purpose or PURPOSE)
 
 
-def _age(created_at: str, now: datetime) -> tuple[float, str]:
-    """How long an item has waited: days from two days on, hours before."""
-    hours = (now - datetime.fromisoformat(created_at)).total_seconds() / 3600
+def _in_units(hours: float) -> tuple[float, str]:
+    """A wait as the page shows it: days from two days on, hours before."""
     return (round(hours / 24, 1), "days") if hours >= 48 else (round(hours, 1), "hours")
+
+
+def _age(created_at: str, now: datetime) -> tuple[float, str]:
+    """How long an item has waited."""
+    return _in_units((now - datetime.fromisoformat(created_at)).total_seconds() / 3600)
 
 
 def _number(lang: str) -> Any:
@@ -157,9 +161,7 @@ def review_page(
         ]
         return csv_response(write_csv(rows), "review-queue.csv")
     hours = queue.oldest_age_hours
-    age = None
-    if hours is not None:
-        age = (round(hours / 24, 1), "days") if hours >= 48 else (round(hours, 1), "hours")
+    age = None if hours is None else _in_units(hours)
     filters = review_filter(reason, programme, min_age_days)
     items: list[ReviewView] = []
     more = None
