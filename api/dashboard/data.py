@@ -7,6 +7,7 @@ the review queue's size comes from registry.matching.review_scope, the steward l
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,9 +42,25 @@ def last_batches(session: Session, programme: Programme, limit: int = 10) -> lis
     ]
 
 
-def review_queue(
-    session: Session, principal: Principal, now: datetime | None = None
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ReasonCount:
+    """Pending items of one reason."""
+
+    reason: str
+    pending: int
+
+
+@dataclass(frozen=True)
+class QueueSize:
+    """The review queue as a count: pending items, by reason, and the oldest one's age."""
+
+    pending: int
+    by_reason: list[ReasonCount]
+    oldest_created_at: str | None
+    oldest_age_hours: float | None
+
+
+def review_queue(session: Session, principal: Principal, now: datetime | None = None) -> QueueSize:
     """Pending review items: how many, by reason, and the oldest one's age.
 
     Oversight sees the whole queue as a count (an aggregate, like coverage); a steward counts
@@ -52,9 +69,9 @@ def review_queue(
     rows = pending_by_reason(session, principal, whole_queue=principal.has_any("oversight"))
     oldest = min((r[2] for r in rows), default=None)
     now = now or datetime.now(UTC)
-    return {
-        "pending": sum(int(r[1]) for r in rows),
-        "by_reason": [{"reason": r[0], "pending": int(r[1])} for r in rows],
-        "oldest_created_at": oldest.isoformat(timespec="seconds") if oldest else None,
-        "oldest_age_hours": round((now - oldest).total_seconds() / 3600, 1) if oldest else None,
-    }
+    return QueueSize(
+        pending=sum(int(r[1]) for r in rows),
+        by_reason=[ReasonCount(r[0], int(r[1])) for r in rows],
+        oldest_created_at=oldest.isoformat(timespec="seconds") if oldest else None,
+        oldest_age_hours=round((now - oldest).total_seconds() / 3600, 1) if oldest else None,
+    )

@@ -11,17 +11,37 @@ from pydantic import BaseModel, Field
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SessionDep
 from registry.audit.manifest import record_naming
-from registry.audit.reads import decision_sides, exported_persons
+from registry.audit.reads import exported_persons
 from registry.audit.service import record_event
-from registry.matching.schemas import ReviewDecision, ReviewPage
-from registry.matching.stewardship import decide_review, export_links, list_reviews
+from registry.matching.review_queue import (
+    MAX_AGE_DAYS,
+    item_records,
+    list_reviews,
+    persons_shown,
+    records_shown,
+    review_item,
+)
+from registry.matching.schemas import (
+    ReviewDecision,
+    ReviewFilter,
+    ReviewItem,
+    ReviewPage,
+    ReviewReason,
+    ReviewStatus,
+)
+from registry.matching.stewardship import NOTE_MAX, decide_review, export_links
+from registry.programmes.codes import PROGRAMME_CODE_PATTERN
 
 router = APIRouter(prefix="/api/v1", tags=["linkage review"])
 
 
 class DecisionIn(BaseModel):
     decision: Literal["match", "non_match"]
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=NOTE_MAX)
+
+
+Programme = Annotated[str | None, Query(pattern=PROGRAMME_CODE_PATTERN)]
+MinAgeDays = Annotated[int, Query(ge=0, le=MAX_AGE_DAYS)]
 
 
 @router.get("/review", response_model=ReviewPage, dependencies=[allow("steward", scope="region")])
@@ -29,21 +49,53 @@ def read_review_queue(
     session: SessionDep,
     principal: PrincipalDep,
     audit: AuditDep,
-    status: Literal["pending", "match", "non_match", "superseded"] = "pending",
+    status: ReviewStatus = "pending",
+    reason: ReviewReason | None = None,
+    programme: Programme = None,
+    min_age_days: MinAgeDays = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[int, Query(ge=0)] = 0,
 ) -> ReviewPage:
     """Candidate pairs with score, per-field comparison and weights (oldest first)."""
-    page = list_reviews(session, principal, status=status, limit=limit, after=cursor)
-    records = [
-        f"{side.programme}:{side.source_id}"
-        for item in page.items
-        for side in (item.record, item.candidate)
-        if side.source_id
-    ]
-    persons = [side.person_id for item in page.items for side in (item.record, item.candidate)]
-    record_event(session, audit, "review.read", person_ids=persons, record_ids=records)
+    filters = ReviewFilter(status, reason, programme, min_age_days)
+    page = list_reviews(session, principal, filters, limit=limit, after=cursor)
+    record_event(
+        session,
+        audit,
+        "review.read",
+        person_ids=persons_shown(page.items),
+        record_ids=records_shown(page.items),
+    )
     return page
+
+
+@router.get(
+    "/review/{review_id}",
+    response_model=ReviewItem,
+    dependencies=[allow("steward", scope="region")],
+)
+def read_review_item(
+    review_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    audit: AuditDep,
+    reason: ReviewReason | None = None,
+    programme: Programme = None,
+    min_age_days: MinAgeDays = 0,
+) -> ReviewItem:
+    """One item with each person's other records, and the next pending item of the filter."""
+    found = review_item(
+        session, principal, review_id, ReviewFilter("pending", reason, programme, min_age_days)
+    )
+    record_event(
+        session,
+        audit,
+        "review.read",
+        person_ids=persons_shown([found.item]),
+        record_ids=item_records(found),
+        detail={"review_id": review_id},
+    )
+    return found
 
 
 @router.post(
@@ -59,17 +111,9 @@ def post_review_decision(
     audit: AuditDep,
 ) -> ReviewDecision:
     """Settle a review item: match (join the person) or non_match (never proposed again)."""
-    answer = decide_review(session, principal, review_id, decision=body.decision, note=body.note)
-    sides = decision_sides(session, review_id, answer.person_id)
-    record_event(
-        session,
-        audit,
-        "review.decision",
-        person_ids=sides.person_ids,
-        record_ids=sides.record_ids,
-        detail={"review_id": review_id, "decision": body.decision},
+    return decide_review(
+        session, principal, review_id, decision=body.decision, note=body.note, audit=audit
     )
-    return answer
 
 
 @router.get(

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+#: Why an item was queued (linkage.assignment), and 'split' for a steward's split.
+ReviewReason = Literal["uncertain", "national_id_conflict", "batch_conflict", "split"]
+#: Where an item stands: waiting, decided either way, or overtaken by another decision.
+ReviewStatus = Literal["pending", "match", "non_match", "superseded"]
 
 #: A link event's details: flat JSON (today {} or {"review_id": n}).
 Details = dict[str, int | float | str | bool | None]
@@ -65,6 +71,39 @@ class ReviewPage:
 
 
 @dataclass(frozen=True)
+class ReviewFilter:
+    """Which items of the queue: by reason, by either side's programme, by minimum age."""
+
+    status: ReviewStatus = "pending"
+    reason: ReviewReason | None = None
+    programme: str | None = None
+    min_age_days: int = 0
+
+
+@dataclass(frozen=True)
+class OtherRecord:
+    """Another source record of a person shown by a review item (not one of the pair)."""
+
+    programme: str
+    source_id: str
+    given_name: str | None
+    family_name: str | None
+    birth_date: str | None
+    region: str | None
+    retracted: bool
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One review item to work: the pair, each person's other records, the next item's id."""
+
+    item: ReviewView
+    record_person_records: list[OtherRecord]
+    candidate_person_records: list[OtherRecord]
+    next_id: int | None
+
+
+@dataclass(frozen=True)
 class ReviewDecision:
     """A settled review item and the person the record now belongs to."""
 
@@ -101,9 +140,13 @@ class LinkEventView:
     other_person_id: str | None
     source_record_ids: list[int]
     actor: str
+    #: The user's name behind `actor` (None for a feed client or a removed user).
+    actor_name: str | None
     reason: str | None
     details: Details
     occurred_at: str
+    #: The review item's score, for a review decision (match / non_match).
+    score: float | None
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,18 @@
-"""Steward work on identity: the review queue, decisions, merge, split, history, links export."""
+"""Steward work on identity: review decisions, merge, split, history, links export."""
 
 from __future__ import annotations
 
 import io
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
+from registry.audit.reads import decision_sides
+from registry.audit.service import AuditContext, record_event
 from registry.core.csvfile import csv_writer
 from registry.core.errors import Conflict, InvalidInput, NotFound
 from registry.matching.identity import (
@@ -23,105 +25,30 @@ from registry.matching.identity import (
 from registry.matching.locks import lock_identities
 from registry.matching.review_scope import ITEM_JOINS, VISIBLE_ITEM
 from registry.matching.schemas import (
-    FieldComparison,
     LinkEventView,
     MergeResult,
     PersonHistory,
     RecordVersionView,
-    ReviewCandidate,
     ReviewDecision,
-    ReviewPage,
-    ReviewRecord,
-    ReviewView,
     SplitResult,
 )
-from registry.persons.golden import PERSON_FIELDS
 from registry.persons.scope import person_in_scope, scope_params, visible_person
 
 STEWARD = "steward"
 DECISIONS = ("match", "non_match")
-
-_RECORD = ", ".join(f"r.{f} AS r_{f}" for f in PERSON_FIELDS)
-_CANDIDATE = ", ".join(f"c.{f} AS c_{f}" for f in PERSON_FIELDS)
-_REVIEWS = f"""
-SELECT m.id, m.status, m.reason, m.score, m.weights, m.created_at, m.decided_by, m.decided_at,
-       m.note, m.candidate_person_id::text AS candidate_person_id,
-       g.code AS programme, r.source_id, r.person_id::text AS person_id, {_RECORD},
-       cg.code AS c_programme, c.source_id AS c_source_id, {_CANDIDATE}
-FROM match_candidate m {ITEM_JOINS}
-JOIN programme g ON g.id = r.programme_id
-LEFT JOIN programme cg ON cg.id = c.programme_id
-WHERE m.status = :status AND m.id > :after AND {VISIBLE_ITEM}
-ORDER BY m.id
-LIMIT :limit
-"""
+#: A decision's note: kept with the decision (match_candidate.note, link_event.reason), never
+#: copied into the audit trail.
+NOTE_MAX: Final = 2000
 
 #: A review item to decide, locked, if the caller may see it (every person it shows in scope).
 _ITEM_TO_DECIDE = f"""
-SELECT m.id, m.status, m.source_record_id, m.candidate_person_id, r.person_id,
+SELECT m.id, m.status, m.source_record_id, m.candidate_person_id, r.person_id, m.score,
        p.status AS candidate_status
 FROM match_candidate m {ITEM_JOINS}
 JOIN person p ON p.id = m.candidate_person_id
 WHERE m.id = :id AND {VISIBLE_ITEM}
 FOR UPDATE OF m, r
 """
-
-
-def list_reviews(
-    session: Session,
-    principal: Principal,
-    *,
-    status: str = "pending",
-    limit: int = 50,
-    after: int = 0,
-) -> ReviewPage:
-    """Review items in the steward's regions, oldest first, with a field-by-field comparison."""
-    principal.require(STEWARD)
-    rows = (
-        session.execute(
-            text(_REVIEWS),
-            {"status": status, "after": after, "limit": limit, **scope_params(principal)},
-        )
-        .mappings()
-        .all()
-    )
-    items = [_review_view(row) for row in rows]
-    return ReviewPage(items, str(items[-1].id) if len(items) == limit else None)
-
-
-def _review_view(row: Any) -> ReviewView:
-    fields = (row["weights"] or {}).get("fields", {})
-    comparison = [
-        FieldComparison(
-            field=f,
-            record=_plain(row[f"r_{f}"]),
-            candidate=_plain(row[f"c_{f}"]),
-            level=fields.get(f, {}).get("level"),
-            weight=fields.get(f, {}).get("weight"),
-        )
-        for f in PERSON_FIELDS
-    ]
-    return ReviewView(
-        id=row["id"],
-        status=row["status"],
-        reason=row["reason"],
-        score=round(float(row["score"]), 3),
-        probability=(row["weights"] or {}).get("probability"),
-        veto=(row["weights"] or {}).get("veto"),
-        record=ReviewRecord(row["programme"], row["source_id"], row["person_id"]),
-        candidate=ReviewCandidate(
-            row["candidate_person_id"], row["c_programme"], row["c_source_id"]
-        ),
-        comparison=comparison,
-        created_at=row["created_at"].isoformat(),
-        decided_by=row["decided_by"],
-        decided_at=row["decided_at"].isoformat() if row["decided_at"] else None,
-        note=row["note"],
-    )
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def decide_review(
@@ -131,19 +58,27 @@ def decide_review(
     *,
     decision: str,
     note: str | None,
+    audit: AuditContext,
 ) -> ReviewDecision:
-    """Settle a review: 'match' joins the record to the person, 'non_match' keeps it apart."""
+    """Settle a review: 'match' joins the record to the person, 'non_match' keeps it apart.
+
+    Writes the link event (with the note as its reason and the item's score) and the
+    `review.decision` audit event naming both sides; the note stays out of the trail.
+    """
     principal.require(STEWARD)
-    if decision not in DECISIONS:
-        raise InvalidInput("decision must be 'match' or 'non_match'")
     lock_identities(session)
     item = (
         session.execute(text(_ITEM_TO_DECIDE), {"id": review_id, **scope_params(principal)})
         .mappings()
         .first()
     )
-    if item is None:
+    if item is None:  # before the input's checks: out of scope is absent, whatever was sent
         raise NotFound("no such review item")
+    if decision not in DECISIONS:
+        raise InvalidInput("decision must be 'match' or 'non_match'")
+    note = (note or "").strip() or None
+    if note is not None and len(note) > NOTE_MAX:
+        raise InvalidInput(f"note must be at most {NOTE_MAX} characters")
     if item["status"] != "pending":
         raise Conflict(f"review item {review_id} was already decided ({item['status']})")
     if item["candidate_status"] != "active":
@@ -170,7 +105,16 @@ def decide_review(
         record_ids=[record_id],
         actor=principal.subject,
         reason=note,
-        details={"review_id": review_id},
+        details={"review_id": review_id, "score": round(float(item["score"]), 3)},
+    )
+    sides = decision_sides(session, review_id, str(person))
+    record_event(
+        session,
+        audit,
+        "review.decision",
+        person_ids=sides.person_ids,
+        record_ids=sides.record_ids,
+        detail={"review_id": review_id, "decision": decision},
     )
     return ReviewDecision(review_id, decision, str(person))
 
@@ -301,17 +245,29 @@ def split_person(
     return SplitResult(str(person), str(split_off), len(record_ids))
 
 
+#: A person's link events, with the acting user's name and a review decision's score (the
+#: item's, for events written before the score was kept in the details).
+_HISTORY_EVENTS = """
+SELECT e.id, e.kind, e.person_id::text, e.other_person_id::text, e.source_record_ids, e.actor,
+       u.username AS actor_name, e.reason, e.details, e.occurred_at,
+       CASE WHEN e.kind IN ('match', 'non_match')
+            THEN COALESCE(CAST(e.details ->> 'score' AS double precision), m.score) END AS score
+FROM link_event e
+LEFT JOIN app_user u ON e.actor = 'user:' || u.id
+LEFT JOIN match_candidate m ON e.kind IN ('match', 'non_match')
+     AND m.id = CAST(e.details ->> 'review_id' AS bigint)
+WHERE e.person_id = :p OR e.other_person_id = :p
+ORDER BY e.id DESC
+"""
+
+
 def person_history(session: Session, principal: Principal, person_id: str) -> PersonHistory:
     """Link events, merges, splits and every received version of the person's records."""
     principal.require("oversight", STEWARD)
     key = visible_person(session, principal, person_id)
     events = (
         session.execute(
-            text(
-                "SELECT id, kind, person_id::text, other_person_id::text, source_record_ids, "
-                "actor, reason, details, occurred_at FROM link_event "
-                "WHERE person_id = :p OR other_person_id = :p ORDER BY id DESC"
-            ),
+            text(_HISTORY_EVENTS),
             {"p": key},
         )
         .mappings()

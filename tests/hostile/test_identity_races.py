@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from linkage import default_model
 from registry.access.principal import Principal
+from registry.audit.service import AuditContext
 from registry.core.db import session_factory, transaction, with_retries
 from registry.core.errors import Conflict, InvalidInput, NotFound
 from registry.core.locks import LockSpace
@@ -317,7 +318,8 @@ def _steward_step(session: Session, rng: random.Random) -> None:
         ).scalar()
         if item is not None:
             decision = rng.choice(("match", "non_match"))
-            decide_review(session, STEWARD, int(item), decision=decision, note="soak")
+            audit = AuditContext(STEWARD.subject, ("steward",))
+            decide_review(session, STEWARD, int(item), decision=decision, note="soak", audit=audit)
 
 
 def test_feeds_steward_actions_and_relinks_side_by_side(

@@ -29,7 +29,8 @@ from registry.core.settings import Settings
 from registry.ingest import queries
 from registry.ingest.service import ingest_batch
 from registry.matching import incremental
-from registry.matching.stewardship import list_reviews, person_history
+from registry.matching.review_queue import list_reviews
+from registry.matching.stewardship import person_history
 from registry.overview import quality, summary
 from registry.overview import queries as overview_queries
 from registry.overview.duplicates import duplicates

@@ -41,7 +41,7 @@ def home(
         figures["persons"] = headline.person_count(session, principal, settings.suppression_k)
     if principal.has_any(*FEED_READERS):
         queue = review_queue(session, principal)
-        hours = queue["oldest_age_hours"]
+        hours = queue.oldest_age_hours
         figures["queue"] = queue
         figures["age"] = (
             None
