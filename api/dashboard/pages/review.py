@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal, cast
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.authz import Rule
 from api.dashboard.data import review_queue
 from api.dashboard.nav import FEED_READERS
 from api.dashboard.web import (
@@ -55,13 +54,6 @@ from registry.programmes.service import list_programmes
 router = new_router()
 
 STEWARD = "steward"
-
-
-def steward_page() -> Any:
-    """page("steward") declaring the API's region scope: an item out of scope is a 404."""
-    dependency = page(STEWARD)
-    dependency.dependency.rule = Rule(frozenset({STEWARD}), "region")
-    return dependency
 
 
 #: Items listed per page of the queue.
@@ -199,7 +191,7 @@ def review_page(
 
 @router.get(
     "/review/{review_id}",
-    dependencies=[steward_page()],
+    dependencies=[page(STEWARD, scope="region")],
     response_class=HTMLResponse,
     response_model=None,
 )
@@ -244,7 +236,7 @@ def review_item_page(
 
 @router.post(
     "/review/{review_id}/decision",
-    dependencies=[steward_page()],
+    dependencies=[page(STEWARD, scope="region")],
     response_class=HTMLResponse,
     response_model=None,
 )
@@ -265,8 +257,7 @@ def review_decision(
     The decision and note are checked by decide_review after the item is found in the
     caller's scope, so an item outside it answers 404 whatever the form holds.
     """
-    if request.state.dashboard_auth == "cookie":  # a bearer header cannot ride on a forged form
-        same_origin(request)
+    same_origin(request)
     filters = review_filter(reason, programme, min_age_days)
     decide_review(
         session,
