@@ -19,6 +19,7 @@ from registry.codelists.loader import (
 )
 from registry.identity.national_id import IdCheck, digest, mask
 from registry.records.fields import (
+    AMOUNT_PERIODS,
     EARLIEST_BIRTH,
     ENROLMENT_FIELDS,
     KNOWN_FIELDS,
@@ -61,6 +62,8 @@ class ValidRecord:
     start_date: date | None = None
     end_date: date | None = None
     amount: float | None = None
+    amount_period: str | None = None
+    legal_basis: str | None = None
     warnings: list[Issue] = field(default_factory=list)
 
 
@@ -279,6 +282,8 @@ def _validate_enrolment(raw: Any, record: ValidRecord, rules: RuleSet, check: _C
     record.status = status
     _validate_dates(raw, record, rules, check)
     _validate_amount(raw.get("amount"), record, check)
+    _validate_amount_period(raw, record, check)
+    record.legal_basis = check.text(raw, "legal_basis", prefix, limit=_limit("legal_basis"))
 
 
 def _validate_codes(
@@ -356,6 +361,23 @@ def _validate_amount(value: Any, record: ValidRecord, check: _Checker) -> None:
     record.amount = round(float(value), 2)
 
 
+def _validate_amount_period(raw: dict[str, Any], record: ValidRecord, check: _Checker) -> None:
+    prefix = "enrolment."
+    period = check.text(raw, "amount_period", prefix, limit=_limit("amount_period"))
+    if period is not None and period not in AMOUNT_PERIODS:
+        check.error(
+            prefix + "amount_period",
+            "invalid_code",
+            f"amount_period must be one of {', '.join(sorted(AMOUNT_PERIODS))}",
+        )
+        return
+    if period is not None and raw.get("amount") is None:
+        check.error(prefix + "amount_period", "amount_required", "amount_period needs an amount")
+        return
+    # an amount without its period is kept but not summed (spending counts it apart)
+    record.amount_period = period
+
+
 def _sanitised_payload(record: ValidRecord, national_id: str | None) -> dict[str, Any]:
     """The version as stored: the national ID replaced by its digest, never kept raw."""
     payload: dict[str, Any] = {
@@ -379,4 +401,9 @@ def _sanitised_payload(record: ValidRecord, national_id: str | None) -> dict[str
             "amount": record.amount,
         },
     }
+    # fields added later appear only when sent, so a version's hash (and a re-sent batch's
+    # "unchanged") does not move for records that do not use them
+    for name in ("amount_period", "legal_basis"):
+        if getattr(record, name) is not None:
+            payload["enrolment"][name] = getattr(record, name)
     return payload

@@ -48,6 +48,8 @@ MAX_NAME = 200
 MAX_SOURCE_ID = 200
 SEXES = frozenset(("F", "M", "X"))
 STATUSES = frozenset(("active", "ended", "suspended", "pending"))
+#: What an amount is per: a calendar month, a year, or one payment (a lump sum on start_date).
+AMOUNT_PERIODS = frozenset(("month", "year", "payment"))
 EARLIEST_BIRTH = date(1880, 1, 1)
 
 #: The person fields of a record, at its top level, in the order they are stored.
@@ -70,6 +72,9 @@ ENROLMENT = (
     Field("start_date", "date", Rule.DATE),
     Field("end_date", "date", Rule.DATE),
     Field("amount", "numeric(14, 2)", Rule.AMOUNT),
+    Field("amount_period", "text", Rule.TEXT, 16),
+    #: The paragraph the benefit is granted under, as the MIS records it (e.g. "§ 104").
+    Field("legal_basis", "text", Rule.TEXT, 32),
 )
 
 #: What the national ID becomes when staged and stored: its keyed digest and its mask.

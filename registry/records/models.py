@@ -103,6 +103,10 @@ class Enrolment(Base):
     __tablename__ = "enrolment"
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
+        CheckConstraint(
+            "amount_period IS NULL OR amount_period IN ('month', 'year', 'payment')",
+            name="amount_period",
+        ),
         Index(
             "ix_enrolment_current_source",
             "source_record_id",
@@ -125,6 +129,8 @@ class Enrolment(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    amount_period: Mapped[str | None] = mapped_column(Text)
+    legal_basis: Mapped[str | None] = mapped_column(Text)
     region: Mapped[str | None] = mapped_column(String(16))
     recorded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

@@ -150,3 +150,32 @@ def test_unknown_fields_are_warned_and_ignored() -> None:
 def test_retraction_needs_only_the_source_id() -> None:
     valid, errors, _ = validate_record({"source_id": "1", "retracted": True}, RULES)
     assert errors == [] and valid is not None and valid.retracted
+
+
+def _enrolment(**extra: Any) -> dict[str, Any]:
+    raw = record("1")
+    raw["enrolment"] = {**raw["enrolment"], **extra}
+    return raw
+
+
+def test_amount_period_takes_month_year_or_payment() -> None:
+    for period in ("month", "year", "payment"):
+        found, errors, _ = validate_record(_enrolment(amount=100, amount_period=period), RULES)
+        assert errors == [] and found is not None and found.amount_period == period
+        assert found.payload["enrolment"]["amount_period"] == period
+    assert errors_of(_enrolment(amount=100, amount_period="week")) == [
+        ("enrolment.amount_period", "invalid_code")
+    ]
+    assert errors_of(_enrolment(amount=None, amount_period="month")) == [
+        ("enrolment.amount_period", "amount_required")
+    ]
+
+
+def test_fields_added_later_leave_an_old_record_hash_unchanged() -> None:
+    plain, _, _ = validate_record(record("1"), RULES)
+    with_basis, _, _ = validate_record(_enrolment(legal_basis="§ 104"), RULES)
+    assert plain is not None and with_basis is not None
+    assert "legal_basis" not in plain.payload["enrolment"]
+    assert "amount_period" not in plain.payload["enrolment"]
+    assert with_basis.payload["enrolment"]["legal_basis"] == "§ 104"
+    assert plain.payload_hash != with_basis.payload_hash
