@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -20,7 +20,13 @@ from registry.programmes.models import Programme
 from registry.programmes.service import get_programme
 from registry.records.reads import get_record
 from registry.records.schemas import HeldRecord
-from registry.submission.flow import FEED_BATCH, Channel, submit_batch
+from registry.submission.flow import (
+    FEED_BATCH,
+    FEED_DRY_RUN,
+    Channel,
+    preview_batch,
+    submit_batch,
+)
 
 router = APIRouter(prefix="/api/v1/programmes/{code}", tags=["feeds"])
 
@@ -58,15 +64,25 @@ def post_batch(
     principal: PrincipalDep,
     audit: AuditDep,
     code: ProgrammeCodePath,
+    dry_run: Annotated[
+        bool,
+        Query(
+            description="A test delivery: validate and preview each record's outcome "
+            "(created / linked / review) without keeping anything; the answer carries "
+            '"dry_run": true, the batch_id stays free, only an audit event (feed.dry_run) '
+            "is written."
+        ),
+    ] = False,
 ) -> JSONResponse:
     """Push a batch of beneficiary records; per-record results, idempotent per batch_id."""
     programme = _writable_programme(session, principal, code)
-    outcome = submit_batch(
+    send = preview_batch if dry_run else submit_batch
+    outcome = send(
         session,
         programme=programme,
         batch_id=body.batch_id,
         records=body.records,
-        channel=Channel(principal.subject, audit, FEED_BATCH),
+        channel=Channel(principal.subject, audit, FEED_DRY_RUN if dry_run else FEED_BATCH),
         settings=settings,
     )
     # the answer as stored: a rejected result carries no link, a linked one a null score

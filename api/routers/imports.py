@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
 from api.authz import allow
 from api.deps import AuditDep, PrincipalDep, SettingsDep
@@ -48,6 +48,13 @@ def post_import(
     ],
     code: ProgrammeCodePath,
     batch_size: Annotated[int, Form(ge=1, le=10_000)] = DEFAULT_BATCH_SIZE,
+    dry_run: Annotated[
+        bool,
+        Query(
+            description="A test import: each batch validated and previewed, then rolled "
+            "back; the summary carries dry_run: true, only audit events (feed.dry_run) stay."
+        ),
+    ] = False,
 ) -> ImportAnswer:
     """Import an export file: per-row rejects with row number and field, and a summary.
 
@@ -64,5 +71,6 @@ def post_import(
         audit=audit,
         batch_size=batch_size,
         file_name=file.filename,
+        dry_run=dry_run,
     )
     return result.answer()

@@ -47,7 +47,13 @@ from registry.imports.readers import fingerprint, open_rows
 from registry.ingest.service import BatchOutcome
 from registry.programmes.models import Programme
 from registry.programmes.service import get_programme
-from registry.submission.flow import FILE_IMPORT, Channel, submit_batch
+from registry.submission.flow import (
+    FEED_DRY_RUN,
+    FILE_IMPORT,
+    Channel,
+    preview_batch,
+    submit_batch,
+)
 
 REJECT_COLUMNS = ("row", "source_id", "column", "field", "code", "message")
 #: What a finished batch adds to the summary (ImportSummary attribute names).
@@ -96,6 +102,8 @@ class ImportSummary:
     #: Rejection reasons not kept (past ImportLimits.reasons, the first by row kept).
     reasons_omitted: int = 0
     seconds: float = 0.0
+    #: A test import: every batch previewed and rolled back, nothing kept but audit events.
+    dry_run: bool = False
 
     @property
     def rows_per_second(self) -> float:
@@ -130,6 +138,7 @@ class SummaryView:
     reasons_omitted: int
     seconds: float
     rows_per_second: float
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,6 +197,7 @@ class _Job:
     submitted_by: str
     audit: AuditContext
     origin: dict[str, Any]
+    dry_run: bool = False
 
 
 @dataclass
@@ -221,6 +231,7 @@ class _Runner:
             job.submitted_by,
             job.audit,
             job.origin,
+            dry_run=job.dry_run,
         )
         return _count(job.mapping, pending, outcome)
 
@@ -282,13 +293,15 @@ def import_file(
     progress: Callable[[int, int], None] | None = None,
     file_name: str | None = None,
     database_url: str | None = None,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Import one CSV/XLSX export; one transaction per batch, up to `workers` at a time.
 
     Without `database_url` the batches run in threads using `sessions`; with it, in `workers`
     processes with an engine each (a file of one batch runs here, without a pool). Batches
     sharing a source_id never run at the same time, so a record's versions are applied in
-    file order; the ingest service's programme lock serialises the linking itself.
+    file order; the ingest service's programme lock serialises the linking itself. A dry run
+    previews each batch on its own and rolls it back (submission.flow.preview_batch).
     """
     started = time.perf_counter()
     if not 1 <= batch_size <= settings.max_batch_records:
@@ -304,11 +317,11 @@ def import_file(
     if file_name is not None:
         file_name = "".join(c for c in file_name if c.isprintable())[:200] or None
     print_ = fingerprint(stream)
-    summary = ImportSummary(programme_code, print_.sha256, print_.kind)
+    summary = ImportSummary(programme_code, print_.sha256, print_.kind, dry_run=dry_run)
     result = ImportResult(summary)
     prefix = batch_prefix(print_.sha256, mapping, batch_size)
     origin = {"file_sha256": print_.sha256, "file_name": file_name}
-    job = _Job(programme_code, mapping, settings, submitted_by, audit, origin)
+    job = _Job(programme_code, mapping, settings, submitted_by, audit, origin, dry_run)
     here = _Runner(sessions, programme, job)
     pool: Executor | None = None
     held: tuple[str, _Pending] | None = None  # the first batch, until a second needs a pool
@@ -420,19 +433,22 @@ def _send(
     submitted_by: str,
     audit: AuditContext,
     origin: dict[str, Any],
+    *,
+    dry_run: bool = False,
 ) -> BatchOutcome:
-    """One batch through submit_batch, in a session (and transaction) of its own."""
+    """One batch through submit_batch (or previewed), in a session (and transaction) of its own."""
     channel = Channel(
         submitted_by,
         audit,
-        FILE_IMPORT,
+        FEED_DRY_RUN if dry_run else FILE_IMPORT,
         {
             "rows": [pending.numbers[0], pending.numbers[-1]],
             **{k: v for k, v in origin.items() if v is not None},
         },
     )
+    send = preview_batch if dry_run else submit_batch
     with sessions() as session:
-        return submit_batch(
+        return send(
             session,
             programme=programme,
             batch_id=batch_id,

@@ -90,10 +90,12 @@ class BatchAnswer:
     rejected: int
     unchanged: int
     results: list[RecordResult]
+    #: A test delivery's answer (`?dry_run=true`): what the batch would get; nothing was kept.
+    dry_run: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        """The answer as stored and answered (API.md)."""
-        return {
+        """The answer as stored and answered (API.md); `dry_run` only on a test delivery's."""
+        out: dict[str, Any] = {
             "batch_id": self.batch_id,
             "received": self.received,
             "accepted": self.accepted,
@@ -101,6 +103,9 @@ class BatchAnswer:
             "unchanged": self.unchanged,
             "results": [r.as_json() for r in self.results],
         }
+        if self.dry_run:
+            out["dry_run"] = True
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BatchAnswer:

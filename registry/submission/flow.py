@@ -9,7 +9,7 @@ do not commit for it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from registry.audit.service import AuditContext, record_event
 from registry.core.db import with_retries
 from registry.core.settings import Settings
+from registry.ingest.answers import BatchAnswer, RecordResult
 from registry.ingest.service import BatchOutcome, ingest_batch
 from registry.programmes.models import Programme
 from registry.submission.after_commit import finish_committed_batch
@@ -26,6 +27,8 @@ from registry.submission.after_commit import finish_committed_batch
 FEED_BATCH = "feed.batch"
 #: The audit action of a batch of an imported file (upload or `registry import`).
 FILE_IMPORT = "feed.import"
+#: The audit action of a test delivery: ingested, answered, rolled back (`?dry_run=true`).
+FEED_DRY_RUN = "feed.dry_run"
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,61 @@ def submit_batch(
         raise
     finish_committed_batch(session, programme, outcome, settings)
     return outcome
+
+
+def preview_batch(
+    session: Session,
+    *,
+    programme: Programme,
+    batch_id: str,
+    records: list[Any],
+    channel: Channel,
+    settings: Settings,
+    today: date | None = None,
+) -> BatchOutcome:
+    """A test delivery: the real ingest, its answer taken, then rolled back; only audited.
+
+    The batch runs the very path a real one takes (validation, the linkage lock, matching),
+    so its per-record answer is what the real batch would get now; the rollback undoes every
+    row it wrote (the batch id stays free). The audit event, in a transaction of its own, is
+    the one thing kept.
+    """
+    try:
+        outcome = with_retries(
+            session,
+            lambda: ingest_batch(
+                session,
+                programme=programme,
+                batch_id=batch_id,
+                records=records,
+                submitted_by=channel.submitted_by,
+                settings=settings,
+                today=today,
+            ),
+        )
+    finally:
+        session.rollback()  # nothing of the batch is kept
+    # a re-sent batch id answers its stored answer: its persons exist, keep their ids
+    answer = replace(outcome.answer, dry_run=True)
+    preview = BatchOutcome(answer if outcome.replayed else dry_run_answer(answer), outcome.replayed)
+    if channel.audit is not None:
+        try:
+            _audit(session, channel, programme, batch_id, preview)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return preview
+
+
+def dry_run_answer(answer: BatchAnswer) -> BatchAnswer:
+    """The answer marked as a dry run; a person the rollback undid is named by no id."""
+    return replace(answer, dry_run=True, results=[_previewed(r) for r in answer.results])
+
+
+def _previewed(result: RecordResult) -> RecordResult:
+    # a new person exists only in the rolled-back transaction: its id would name nobody
+    return replace(result, person_id=None) if result.method == "new" else result
 
 
 def _audit(
