@@ -27,6 +27,7 @@ from api.routers import (
     quality,
     review,
     subject,
+    switches,
 )
 from api.security_headers import SecurityHeadersMiddleware
 from registry.core.db import session_factory
@@ -62,6 +63,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         audit.router,
         feeds.router,
         imports.router,
+        switches.router,
         persons.router,
         identity.router,
         review.router,

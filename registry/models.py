@@ -13,6 +13,7 @@ from registry.overview.models import (
 )
 from registry.persons.models import Person, PersonIdentifier
 from registry.programmes.models import Programme, ProgrammeExclusion
+from registry.programmes.switch_models import SystemSwitch, SystemSwitchKey
 from registry.records.models import Enrolment, SourceRecord, SourceRecordVersion
 from registry.subject.models import PersonRectification
 
@@ -44,4 +45,6 @@ __all__ = [
     "Role",
     "SourceRecord",
     "SourceRecordVersion",
+    "SystemSwitch",
+    "SystemSwitchKey",
 ]

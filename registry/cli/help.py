@@ -20,6 +20,7 @@ EXAMPLES = (
     ("serve", "registry serve --demo --port 8000"),
     ("demo", "registry demo --persons 2000"),
     ("import", "registry import --programme SEL85 --mapping sel85.json udtraek.csv"),
+    ("switch", "registry switch --programme SEL85 --date 2026-03-01 rekey.csv"),
     ("db upgrade", "registry db upgrade"),
     ("db roles", "registry db roles"),
     ("db status", "registry db status"),

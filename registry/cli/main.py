@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from registry.cli import backup, imports
+from registry.cli import backup, imports, switch
 from registry.cli.audit import audit_app
 from registry.cli.db import db_app
 from registry.cli.engine import ready_engine
@@ -38,6 +38,7 @@ app.add_typer(linkage_app, name="linkage")
 app.add_typer(export_app, name="export")
 backup.register(app)
 imports.register(app)
+switch.register(app)
 
 
 @app.callback()

@@ -60,6 +60,8 @@ PLAN: dict[str, Placement] = {
     "audit_anchor": "local",
     "dashboard_session_end": "local",
     "batch_active_count": "local",
+    "system_switch": "local",
+    "system_switch_key": "local",
     "app_user": "local",
     "api_client": "local",
     "login_throttle": "local",

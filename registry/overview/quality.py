@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from registry.access.principal import Principal
 from registry.core.errors import Forbidden, InvalidInput
+from registry.overview.declared_breaks import declared_breaks
 from registry.overview.disclosure import DEFAULT_K, suppress_cells
 from registry.overview.queries import system_time
 from registry.overview.schemas import (
@@ -26,6 +27,7 @@ from registry.overview.schemas import (
     StartDateSpike,
 )
 from registry.programmes.service import get_programme
+from registry.programmes.switch import list_switches
 
 QUALITY_READERS = ("feed", "steward", "oversight")
 #: A programme's first load: its first batch and the batches following it, each within this
@@ -235,6 +237,14 @@ def quality_report(
         for r in rows
     ]
     first_load = _first_load([(r.batch_id, r.received_at, bool(r.first)) for r in rows])
+    # a declared system switch explains its own spike and jump (registry.programmes.switch)
+    declared, spikes, jumps = declared_breaks(
+        list_switches(session, programme),
+        spikes,
+        _jumps(counts, jump_ratio, jump_min, first_load),
+        {c.batch_id: c.received_at for c in counts},
+        recorded_at,
+    )
     return QualityReport(
         programme=code,
         start=start.isoformat(),
@@ -244,7 +254,7 @@ def quality_report(
         errors=errors,
         data_breaks=DataBreaks(
             start_date_spikes=spikes,
-            active_count_jumps=_jumps(counts, jump_ratio, jump_min, first_load),
+            active_count_jumps=jumps,
             batch_active_counts=counts,
             rules=BreakRules(
                 spike=f"a start date shared by >= {spike_min} episodes and >= {spike_factor}"
@@ -253,6 +263,7 @@ def quality_report(
                 " between consecutive batches (marked first_load within the programme's first"
                 " batch and those following it back to back, each within an hour)",
             ),
+            declared_breaks=declared,
         ),
         suppressed=any(q.suppressed for q in quarters),
     )

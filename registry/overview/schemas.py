@@ -7,6 +7,7 @@ hides them. A field whose wire name is a Python keyword carries a pydantic alias
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
@@ -333,6 +334,18 @@ class BreakRules:
 
 
 @dataclass(frozen=True)
+class DeclaredBreak:
+    """A break the programme declared (a system switch), and the spikes and jumps it explains."""
+
+    kind: str
+    date: str
+    declared_at: str
+    rekeyed: int
+    start_date_spikes: list[StartDateSpike]
+    active_count_jumps: list[ActiveCountJump]
+
+
+@dataclass(frozen=True)
 class DataBreaks:
     """Start-date spikes, active-count jumps, and the counts they were found in."""
 
@@ -340,6 +353,8 @@ class DataBreaks:
     active_count_jumps: list[ActiveCountJump]
     batch_active_counts: list[BatchActiveCount]
     rules: BreakRules
+    #: declared switches; a spike or jump one explains is listed there, not above
+    declared_breaks: list[DeclaredBreak] = dataclass_field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,10 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
         "batch_id": "matrix-batch-2",
         "records": [record("MX-2", national_id=None)],
     },
+    ("POST", "/api/v1/programmes/{code}/switches"): lambda w: {
+        "switch_date": "2026-03-01",
+        "keys": [{"old_source_id": w.source_id, "new_source_id": w.source_id + "-new"}],
+    },
     ("PATCH", "/api/v1/users/me"): lambda w: {
         "current_password": PASSWORD,
         "new_password": PASSWORD + " again",
