@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup clean browser axe
+.PHONY: run test lint setup clean browser axe data-dictionary
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ $(AXE_STAMP): package.json package-lock.json
 axe: $(AXE_STAMP)
 
 setup: $(STAMP) browser axe
+
+# docs/data-dictionary.md from the field specification (registry/records/fields.py)
+data-dictionary: $(STAMP)
+	$(BIN)/registry docs data-dictionary --out docs/data-dictionary.md
 
 # exec: make passes a SIGTERM to its child; a shell in between would swallow it, leaving the
 # registry (and its embedded PostgreSQL) running

@@ -18,6 +18,7 @@ from registry.core.errors import Forbidden
 from registry.ingest.answers import BatchAnswer, get_batch_answer
 from registry.programmes.models import Programme
 from registry.programmes.service import get_programme
+from registry.records.dictionary import record_schema
 from registry.records.reads import get_record
 from registry.records.schemas import HeldRecord
 from registry.submission.flow import (
@@ -33,9 +34,13 @@ router = APIRouter(prefix="/api/v1/programmes/{code}", tags=["feeds"])
 
 class BatchIn(BaseModel):
     batch_id: str = Field(min_length=1, max_length=200)
+    # typed for OpenAPI from the field specification, but taken as they come: validation is
+    # per record (registry.ingest.validation), so a bad record gets its own errors, never a
+    # 422 for the whole batch
     records: list[Any] = Field(
-        description="Feed records as in API.md; each is validated on its own, so one bad "
-        "record never sinks the batch. At most 10,000 (413 above)."
+        description="Feed records (FeedRecord: docs/data-dictionary.md); each is validated on "
+        "its own, so one bad record never sinks the batch. At most 10,000 (413 above).",
+        json_schema_extra={"items": record_schema()},
     )
 
 

@@ -21,6 +21,7 @@ EXAMPLES = (
     ("demo", "registry demo --persons 2000"),
     ("import", "registry import --programme SEL85 --mapping sel85.json udtraek.csv"),
     ("switch", "registry switch --programme SEL85 --date 2026-03-01 rekey.csv"),
+    ("docs data-dictionary", "registry docs data-dictionary --out docs/data-dictionary.md"),
     ("db upgrade", "registry db upgrade"),
     ("db roles", "registry db roles"),
     ("db status", "registry db status"),

@@ -14,6 +14,7 @@ import typer
 from registry.cli import backup, imports, switch
 from registry.cli.audit import audit_app
 from registry.cli.db import db_app
+from registry.cli.docs import docs_app
 from registry.cli.engine import ready_engine
 from registry.cli.export import export_app
 from registry.cli.help import EXAMPLES, OneLineErrors, examples
@@ -36,6 +37,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(linkage_app, name="linkage")
 app.add_typer(export_app, name="export")
+app.add_typer(docs_app, name="docs")
 backup.register(app)
 imports.register(app)
 switch.register(app)

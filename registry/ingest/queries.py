@@ -9,11 +9,19 @@ batch's whole resolution.
 
 from registry.core.locks import LockSpace, lock_sql
 from registry.persons.golden import refresh_sql
-from registry.records.fields import ENROLMENT_FIELDS, GOLDEN_FIELDS, NATIONAL_ID_COLUMNS, STORED
+from registry.records.fields import (
+    ENROLMENT_FIELDS,
+    GOLDEN_FIELDS,
+    NATIONAL_ID_COLUMNS,
+    RETRACTED,
+    SOURCE_ID,
+    STORED,
+)
 
-#: The record's fields as the stage holds them (registry.records.fields), typed and listed.
-_STAGED = ("ord", "source_id", "retracted", *(c for c, _ in NATIONAL_ID_COLUMNS))
-_STAGED_TYPES = ("integer", "text", "boolean", "text", "text")
+#: The record's fields as the stage holds them (registry.records.fields), typed and listed;
+#: the national ID's digest and mask arrive as text (hex) and are decoded into the stage.
+_STAGED = ("ord", SOURCE_ID.name, RETRACTED.name, *(c for c, _ in NATIONAL_ID_COLUMNS))
+_STAGED_TYPES = ("integer", SOURCE_ID.sql_type, RETRACTED.sql_type, "text", "text")
 _FIELD_COLUMNS = ", ".join(f"{f.name} {f.sql_type}" for f in STORED)
 _NID_COLUMNS = ", ".join(f"{c} {t}" for c, t in NATIONAL_ID_COLUMNS)
 _STAGED_COLUMNS = ", ".join(f"{c} {t}" for c, t in zip(_STAGED, _STAGED_TYPES, strict=True))
@@ -23,8 +31,8 @@ _GOLDEN = ", ".join(GOLDEN_FIELDS)
 CREATE_STAGE = f"""
 CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
     ord integer PRIMARY KEY,
-    source_id text NOT NULL,
-    retracted boolean NOT NULL,
+    {SOURCE_ID.name} {SOURCE_ID.sql_type} NOT NULL,
+    {RETRACTED.name} {RETRACTED.sql_type} NOT NULL,
     {_NID_COLUMNS},
     {_FIELD_COLUMNS},
     payload jsonb NOT NULL,
