@@ -30,6 +30,13 @@ QUALITY: dict[str, dict[str, str]] = {
         "first_load_text": (
             "The programme's first load: growth from nothing, not flagged as a jump."
         ),
+        "declared_breaks": "Declared breaks",
+        "declared_breaks_text": (
+            "A system switch the programme declared: the spikes and jumps it explains are "
+            "listed here, not above."
+        ),
+        "system_switch": "System switch on",
+        "rekeyed": "records re-keyed",
         "last_batches": "Last batches",
         "no_batches": "No batch has been received from this programme yet.",
         "received_at": "Received",
@@ -90,6 +97,13 @@ QUALITY: dict[str, dict[str, str]] = {
         "first_load": "Første indlæsning",
         "first_load_text": "Ordningens første indlæsning: vækst fra ingenting, ikke markeret "
         "som spring.",
+        "declared_breaks": "Anmeldte databrud",
+        "declared_breaks_text": (
+            "Et systemskifte, som ordningen har anmeldt: de ophobninger og spring, det "
+            "forklarer, står her og ikke ovenfor."
+        ),
+        "system_switch": "Systemskifte den",
+        "rekeyed": "poster med nye nøgler",
         "last_batches": "Seneste leverancer",
         "no_batches": "Der er endnu ikke modtaget nogen leverance fra denne ordning.",
         "received_at": "Modtaget",
