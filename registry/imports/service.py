@@ -231,7 +231,7 @@ class _Runner:
             job.submitted_by,
             job.audit,
             job.origin,
-            dry_run=job.dry_run,
+            job.dry_run,
         )
         return _count(job.mapping, pending, outcome)
 
@@ -433,7 +433,6 @@ def _send(
     submitted_by: str,
     audit: AuditContext,
     origin: dict[str, Any],
-    *,
     dry_run: bool = False,
 ) -> BatchOutcome:
     """One batch through submit_batch (or previewed), in a session (and transaction) of its own."""
