@@ -1,0 +1,155 @@
+"""Inflow and outflow: receiving spells that start or end in each period.
+
+A spell is a person's run of receiving episodes of one programme without a gap (see
+`episodes`): moving from one episode to the next without a day off is no flow. Inflow counts
+spells whose first day falls in the period, outflow spells whose last day does (an open
+spell has not ended). The counts are spells, so a quarter is the sum of its months; a person
+who leaves and comes back in one period counts in both. A spell's cell is its opening
+episode's (inflow) or closing episode's (outflow); the age band is the age on that day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from registry.access.principal import Principal
+from registry.overview.access import OVERVIEW_READERS, suppressing
+from registry.overview.disclosure import DEFAULT_K
+from registry.overview.episodes import CLOSES, OPEN_END, OPENS, SPELL_WINDOW, receiving_from
+from registry.overview.lattice import Cell, finest_table
+from registry.overview.periods import MOVEMENT_DIMENSIONS, Period, dimension_sql, parse_by, periods
+from registry.overview.protection import MonthTable, additive_month, rolled_up
+from registry.overview.queries import system_time
+from registry.overview.schemas import FlowRow, Flows, FlowTotal
+
+FLOWS = ("inflow", "outflow")
+
+
+def flows_sql(dimensions: list[str], condition: str) -> str:
+    """Spells opened and closed per month and cell between :from and :to."""
+    inner = "".join(
+        f"{dimension_sql(d)} AS d{i}, " for i, d in enumerate(dimensions) if d != "age_band"
+    )
+
+    def outer(day: str) -> str:
+        return "".join(
+            f", {dimension_sql(d, day).replace('gp.birth_date', 'born')}"
+            if d == "age_band"
+            else f", d{i}"
+            for i, d in enumerate(dimensions)
+        )
+
+    group_by = "GROUP BY " + ", ".join(str(i + 1) for i in range(len(dimensions) + 2))
+    return f"""
+WITH x AS (
+    SELECT {inner}gp.id AS pid, gp.birth_date AS born, e.programme_id AS prog,
+           e.start_date AS s, COALESCE(e.end_date, {OPEN_END}) AS t
+    {receiving_from(condition, True)}
+      AND e.start_date <= CAST(:to AS date) + 1
+      AND (e.end_date IS NULL OR e.end_date >= CAST(:from AS date) - 1)
+), w AS (
+    SELECT x.*, {SPELL_WINDOW} FROM x
+)
+SELECT 'inflow' AS flow, CAST(date_trunc('month', CAST(s AS timestamp)) AS date) AS ps
+       {outer("s")}, count(*) AS n
+FROM w WHERE s BETWEEN CAST(:from AS date) AND CAST(:to AS date) AND {OPENS}
+{group_by}
+UNION ALL
+SELECT 'outflow', CAST(date_trunc('month', CAST(t AS timestamp)) AS date)
+       {outer("t")}, count(*)
+FROM w WHERE t BETWEEN CAST(:from AS date) AND CAST(:to AS date) AND {CLOSES}
+{group_by}
+"""
+
+
+def flows(
+    session: Session,
+    principal: Principal,
+    start: date,
+    end: date,
+    interval: str = "month",
+    by: str | Sequence[str] = "programme",
+    recorded_at: datetime | None = None,
+    suppress: bool = False,
+    k: int = DEFAULT_K,
+) -> Flows:
+    """Receiving spells started and ended per whole period between two dates, by dimensions."""
+    principal.require(*OVERVIEW_READERS)
+    asked = parse_by(by, MOVEMENT_DIMENSIONS)
+    found = periods(start, end, interval)
+    condition, params = system_time(recorded_at)
+    finest = finest_table(tuple(asked))
+    sql = flows_sql(list(finest), condition)
+    counts: dict[str, dict[date, dict[Cell, int]]] = {f: {} for f in FLOWS}
+    bindings = {"from": found[0].start, "to": found[-1].end, **params}
+    for row in session.execute(text(sql), bindings):
+        cell = tuple(row[2 : 2 + len(finest)])
+        counts[row.flow].setdefault(row.ps, {})[cell] = int(row.n)
+    hiding = suppressing(principal, suppress)
+    published = {
+        flow: _published(months, found, tuple(asked), finest, k if hiding else 0)
+        for flow, months in counts.items()
+    }
+    rows: list[FlowRow] = []
+    for p in found:
+        cells = sorted(
+            {*published["inflow"][0][p.start], *published["outflow"][0][p.start]},
+            key=lambda c: [str(v or "") for v in c],
+        )
+        for cell in cells:
+            values = {f: published[f][0][p.start].get(cell, 0.0) for f in FLOWS}
+            rows.append(
+                FlowRow(
+                    period_start=p.start.isoformat(),
+                    period_end=p.end.isoformat(),
+                    **dict(zip(asked, cell, strict=True)),
+                    inflow=_count(values["inflow"]),
+                    outflow=_count(values["outflow"]),
+                )
+            )
+    totals = [
+        FlowTotal(
+            period_start=p.start.isoformat(),
+            period_end=p.end.isoformat(),
+            inflow=_count(published["inflow"][1][p.start]),
+            outflow=_count(published["outflow"][1][p.start]),
+        )
+        for p in found
+    ]
+    return Flows(
+        start=found[0].start.isoformat(),
+        end=found[-1].end.isoformat(),
+        interval=interval,
+        by=asked,
+        recorded_at=recorded_at.isoformat() if recorded_at else None,
+        rows=rows,
+        totals=totals,
+        suppressed=hiding
+        and (any(r.inflow is None or r.outflow is None for r in rows) or _hidden(totals)),
+    )
+
+
+def _count(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _hidden(totals: list[FlowTotal]) -> bool:
+    return any(t.inflow is None or t.outflow is None for t in totals)
+
+
+def _published(
+    months: dict[date, dict[Cell, int]],
+    found: list[Period],
+    asked: tuple[str, ...],
+    finest: tuple[str, ...],
+    k: int,
+) -> tuple[dict[date, dict[Cell, float | None]], dict[date, float | None]]:
+    """One flow's months protected (k = 0: nothing hidden) and summed into the periods."""
+    tables: dict[date, MonthTable] = {
+        month: additive_month(finest, cells) for month, cells in months.items()
+    }
+    return rolled_up(tables, found, asked, k)
