@@ -46,10 +46,11 @@ def _year_position(day: str) -> str:
     )
 
 
-#: The share of an episode's amount paid in period d (b.lo..b.hi - 1 the days it covers).
-SHARE = f"""CASE x.per WHEN 'payment' THEN 1
-    WHEN 'month' THEN {_month_position("b.hi")} - {_month_position("b.lo")}
-    ELSE {_year_position("b.hi")} - {_year_position("b.lo")} END"""
+def share(per: str, lo: str, hi: str) -> str:
+    """The share of an amount per `per` paid for the days lo..hi - 1 (a payment: whole)."""
+    return f"""CASE {per} WHEN 'payment' THEN 1
+    WHEN 'month' THEN {_month_position(hi)} - {_month_position(lo)}
+    ELSE {_year_position(hi)} - {_year_position(lo)} END"""
 
 
 def spending_sql(dimensions: list[str], condition: str, sets: list[tuple[int, ...]] | None) -> str:
@@ -59,6 +60,7 @@ def spending_sql(dimensions: list[str], condition: str, sets: list[tuple[int, ..
     inner = "".join(f"{sql} AS d{i}, " for i, sql in enumerate(exprs))
     pid = "gp.id" if persons else "NULL"
     cols = "".join(f", d{i}" for i in range(len(exprs)))
+    xcols = "".join(f", x.d{i}" for i in range(len(exprs)))
     if sets is None:
         grouping, extra = f"GROUP BY ps{cols}", ""
     else:
@@ -82,13 +84,14 @@ WITH d AS (
       AND e.start_date <= CAST(:to AS date)
       AND (e.end_date IS NULL OR e.end_date >= CAST(:from AS date))
 )
-SELECT ps{cols}{extra}, round(sum(paid), 2) AS amount
+SELECT ps{cols}{extra}, round(sum(z.amount * {share("z.per", "z.lo", "z.hi")}), 2) AS amount
 FROM (
-    SELECT d.ps{", x.d" + ", x.d".join(str(i) for i in range(len(exprs))) if exprs else ""},
-           x.pid, x.amount * {SHARE} AS paid
+    -- the same days and period for many episodes: the share is worked out once for them
+    SELECT d.ps{xcols}, x.pid, x.per, greatest(x.s, d.ps) AS lo,
+           least(x.t, d.pe) + 1 AS hi, sum(x.amount) AS amount
     FROM d JOIN x ON x.s <= d.pe AND x.t >= d.ps AND (x.per <> 'payment' OR x.s >= d.ps)
-    CROSS JOIN LATERAL (SELECT greatest(x.s, d.ps) AS lo, least(x.t, d.pe) + 1 AS hi) b
-) y
+    GROUP BY d.ps{xcols}, x.pid, x.per, lo, hi
+) z
 {grouping}
 """
 
