@@ -76,7 +76,8 @@ GENERATE = (
     # a home programme for everyone, others with half their share: ~1.68 memberships each
     """
     CREATE UNLOGGED TABLE bench_member AS
-    SELECT p.i, p.id AS person_id, p.region, p.municipality, g.id AS programme_id, g.code, g.benefit_codes,
+    SELECT p.i, p.id AS person_id, p.region, p.municipality, g.id AS programme_id, g.code,
+           g.benefit_codes,
            1 + floor(random() * 2.25)::int AS episodes,
            DATE '2012-01-01' + floor(random() * 4000)::int AS first_start
     FROM bench_person p CROSS JOIN bench_programme g
