@@ -24,7 +24,7 @@ def page(client: TestClient, token: str, path: str, **params: Any) -> Any:
     return response
 
 
-def test_spending_page_shows_the_api_cells(client: TestClient, money: Money) -> None:
+def test_spending_page_shows_the_api_cells(client: TestClient, money: Money) -> None:  # noqa: F811
     html = page(client, money.setup.oversight, "/dashboard/spending", **RANGE).text
     shown = dict(CELL.findall(html))
     assert shown["2024-01-01|SEL85"] == "7700.0"
@@ -36,7 +36,7 @@ def test_spending_page_shows_the_api_cells(client: TestClient, money: Money) -> 
     assert 'id="suppressed-legend"' in analyst and "7.700" not in analyst
 
 
-def test_csv_is_the_api_csv(client: TestClient, money: Money) -> None:
+def test_csv_is_the_api_csv(client: TestClient, money: Money) -> None:  # noqa: F811
     token = bearer(money.setup.oversight)
     mine = client.get("/dashboard/spending", params={**RANGE, "format": "csv"}, headers=token)
     theirs = client.get(
@@ -53,7 +53,7 @@ def test_csv_is_the_api_csv(client: TestClient, money: Money) -> None:
         assert mine.status_code == 200 and mine.text == theirs.text, table
 
 
-def test_movement_page_and_audit(client: TestClient, money: Money, engine: Engine) -> None:
+def test_movement_page_and_audit(client: TestClient, money: Money, engine: Engine) -> None:  # noqa: F811
     html = page(
         client, money.setup.oversight, "/dashboard/movement", **RANGE, by="programme,region"
     ).text
@@ -71,7 +71,7 @@ def test_movement_page_and_audit(client: TestClient, money: Money, engine: Engin
     assert views[1].detail["interval"] == "quarter" and views[1].named == 0
 
 
-def test_languages_and_bad_input(client: TestClient, money: Money) -> None:
+def test_languages_and_bad_input(client: TestClient, money: Money) -> None:  # noqa: F811
     danish = page(client, money.setup.oversight, "/dashboard/movement", **RANGE, lang="da").text
     assert "Til- og afgang" in danish and "Helårspersoner" in danish
     assert "Udgifter" in page(client, money.setup.oversight, "/dashboard/spending", lang="da").text
@@ -85,7 +85,7 @@ def test_languages_and_bad_input(client: TestClient, money: Money) -> None:
         assert '<html lang="da">' in response.text
 
 
-def test_other_roles_are_refused(client: TestClient, money: Money) -> None:
+def test_other_roles_are_refused(client: TestClient, money: Money) -> None:  # noqa: F811
     for path in ("/dashboard/spending", "/dashboard/movement"):
         response = client.get(path, headers={**bearer(money.setup.steward_1084), **HTML})
         assert response.status_code == 403
