@@ -65,9 +65,6 @@ MONEY: dict[str, dict[str, str]] = {
         "mo_caption_full_year": "Full-year persons and persons, {start} to {end}",
         "mo_persons": "Persons",
         "mo_fyp": "Full-year persons",
-        "mo_csv_flows": "Download inflow and outflow (CSV)",
-        "mo_csv_durations": "Download durations (CSV)",
-        "mo_csv_full_year": "Download full-year persons (CSV)",
     },
     "da": {
         "spending": "Udgifter",
@@ -125,8 +122,5 @@ MONEY: dict[str, dict[str, str]] = {
         "mo_caption_full_year": "Helårspersoner og personer, {start} til {end}",
         "mo_persons": "Personer",
         "mo_fyp": "Helårspersoner",
-        "mo_csv_flows": "Hent til- og afgang (CSV)",
-        "mo_csv_durations": "Hent varighed (CSV)",
-        "mo_csv_full_year": "Hent helårspersoner (CSV)",
     },
 }
