@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from registry.access.principal import Principal
 from registry.overview.access import OVERVIEW_READERS, suppressing
 from registry.overview.disclosure import DEFAULT_K
-from registry.overview.episodes import OPEN_END, OPENS, SPELL_WINDOW, receiving_from
+from registry.overview.episodes import OPEN_END, OPENS, SPELL_WINDOW, episodes_from
 from registry.overview.lattice import Cell, answer_pattern, finest_table
 from registry.overview.periods import MOVEMENT_DIMENSIONS, dimension_sql, parse_by, periods
 from registry.overview.protection import additive_month
@@ -46,6 +46,9 @@ def durations_sql(dimensions: list[str], condition: str) -> str:
     inner = "".join(
         f"{dimension_sql(d)} AS d{i}, " for i, d in enumerate(dimensions) if d != "age_band"
     )
+    ages = "age_band" in dimensions
+    clause, pid = episodes_from(condition, [inner], persons=True, golden=ages)
+    born = "gp.birth_date" if ages else "NULL"
     firsts = "".join(
         f"max(d{i}) FILTER (WHERE opens) AS d{i}, "
         for i, d in enumerate(dimensions)
@@ -60,9 +63,9 @@ def durations_sql(dimensions: list[str], condition: str) -> str:
     group_by = ", ".join(str(i + 1) for i in range(len(dimensions) + 2))
     return f"""
 WITH x AS (
-    SELECT {inner}gp.id AS pid, gp.birth_date AS born, e.programme_id AS prog,
+    SELECT {inner}{pid} AS pid, {born} AS born, e.programme_id AS prog,
            e.start_date AS s, COALESCE(e.end_date, {OPEN_END}) AS t
-    {receiving_from(condition, True)}
+    {clause}
       AND e.start_date <= CAST(:to AS date) + 1
       AND (e.end_date IS NULL OR e.end_date >= CAST(:from AS date) - 1)
 ), w AS (

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from registry.access.principal import Principal
 from registry.overview.access import OVERVIEW_READERS, suppressing
 from registry.overview.disclosure import DEFAULT_K
-from registry.overview.episodes import OPEN_END, receiving_from
+from registry.overview.episodes import OPEN_END, episodes_from
 from registry.overview.lattice import finest_table, subsets
 from registry.overview.periods import MONEY_DIMENSIONS, dimension_sql, parse_by, periods
 from registry.overview.protection import MonthTable, MonthTables, cube_rows, published_cells
@@ -32,15 +32,16 @@ def full_year_sql(dimensions: list[str], condition: str, sets: list[tuple[int, .
     names = [f"d{i}" for i in range(len(dimensions))]
     inner = "".join(f"{dimension_sql(d)} AS {n}, " for n, d in zip(names, dimensions, strict=True))
     cols = "".join(f", {n}" for n in names)
+    clause, pid = episodes_from(condition, [inner], persons=True)
     grouping = ", ".join("(" + ", ".join(["ps", *(names[i] for i in s)]) + ")" for s in sets)
     return f"""
 WITH y AS (
     SELECT make_date(v, 1, 1) AS ys, make_date(v, 12, 31) AS ye
     FROM generate_series(CAST(:first_year AS int), CAST(:last_year AS int)) AS v
 ), e0 AS (
-    SELECT {inner}gp.id AS pid, e.programme_id AS prog, e.start_date AS s0,
+    SELECT {inner}{pid} AS pid, e.programme_id AS prog, e.start_date AS s0,
            COALESCE(e.end_date, {OPEN_END}) AS t0
-    {receiving_from(condition, True)}
+    {clause}
       AND e.start_date <= CAST(:to AS date)
       AND (e.end_date IS NULL OR e.end_date >= CAST(:from AS date))
 ), x AS (

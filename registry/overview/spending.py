@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from registry.access.principal import Principal
 from registry.overview.access import OVERVIEW_READERS, suppressing
 from registry.overview.disclosure import DEFAULT_K, small
-from registry.overview.episodes import OPEN_END, needs_persons, receiving_from
+from registry.overview.episodes import OPEN_END, episodes_from, receiving_from
 from registry.overview.lattice import finest_table, subsets
 from registry.overview.periods import MONEY_DIMENSIONS, Period, dimension_sql, parse_by, periods
 from registry.overview.protection import MonthTables, cube_rows, rolled_up
@@ -58,7 +58,7 @@ def spending_sql(dimensions: list[str], condition: str, sets: list[tuple[int, ..
     exprs = [dimension_sql(d) for d in dimensions]
     persons = sets is not None
     inner = "".join(f"{sql} AS d{i}, " for i, sql in enumerate(exprs))
-    pid = "gp.id" if persons else "NULL"
+    clause, pid = episodes_from(condition, exprs, persons=persons)
     cols = "".join(f", d{i}" for i in range(len(exprs)))
     xcols = "".join(f", x.d{i}" for i in range(len(exprs)))
     if sets is None:
@@ -79,7 +79,7 @@ WITH d AS (
 ), x AS (
     SELECT {inner}{pid} AS pid, e.amount, e.amount_period AS per, e.start_date AS s,
            COALESCE(e.end_date, {OPEN_END}) AS t
-    {receiving_from(condition, persons or needs_persons(exprs))}
+    {clause}
       AND e.amount IS NOT NULL AND e.amount_period IS NOT NULL
       AND e.start_date <= CAST(:to AS date)
       AND (e.end_date IS NULL OR e.end_date >= CAST(:from AS date))
@@ -131,7 +131,7 @@ def spending(
         cells, totals = _plain(session, asked, interval, condition, window)
     left_out = int(
         session.execute(
-            text(LEFT_OUT.format(from_=receiving_from(condition, False))), window
+            text(LEFT_OUT.format(from_=receiving_from(condition, record=False))), window
         ).scalar_one()
     )
     rows = [
