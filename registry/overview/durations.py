@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 from registry.access.principal import Principal
 from registry.overview.access import OVERVIEW_READERS, suppressing
 from registry.overview.disclosure import DEFAULT_K
-from registry.overview.episodes import OPEN_END, OPENS, SPELL_WINDOW, episodes_from
+from registry.overview.episodes import (
+    OPEN_END,
+    OPENS,
+    SPELL_ORDER,
+    SPELL_WINDOW,
+    episodes_from,
+    roomy,
+)
 from registry.overview.lattice import Cell, answer_pattern, finest_table
 from registry.overview.periods import MOVEMENT_DIMENSIONS, dimension_sql, parse_by, periods
 from registry.overview.protection import additive_month
@@ -69,7 +76,7 @@ WITH x AS (
       AND e.start_date <= CAST(:to AS date) + 1
       AND (e.end_date IS NULL OR e.end_date >= CAST(:from AS date) - 1)
 ), w AS (
-    SELECT x.*, {SPELL_WINDOW} FROM x
+    SELECT x.*, {SPELL_WINDOW} FROM x {SPELL_ORDER}
 ), n AS (
     SELECT w.*, {OPENS} AS opens,
            count(*) FILTER (WHERE {OPENS}) OVER (PARTITION BY pid, prog ORDER BY s, t
@@ -117,6 +124,7 @@ def durations(
     first, last = found[0].start, found[-1].end
     condition, params = system_time(recorded_at)
     finest = finest_table(tuple(asked))
+    roomy(session)
     result = session.execute(
         text(durations_sql(list(finest), condition)), {"from": first, "to": last, **params}
     ).all()

@@ -17,8 +17,13 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 from registry.overview.receiving import receiving_sql
 
+#: Memory for one answer's sorts and hashes (the heavy-read limiter bounds how many run).
+WORK_MEM = "64MB"
 #: An open end date, as a date that sorts after every other.
 OPEN_END = "DATE 'infinity'"
 #: The resolved person of episode `e` without the golden record (see `receiving_from`).
@@ -66,11 +71,11 @@ WHERE {system_time} AND {receiving_sql("e")}"""
 
 
 #: Per episode `x` (columns pid, prog, s, t) in its (person, programme) ordered by dates:
-#: `before` the latest end of the episodes sorted before it, `next_s` the next one's start.
-SPELL_WINDOW = """
-max(t) OVER (PARTITION BY pid, prog ORDER BY s, t
-             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before,
-lead(s) OVER (PARTITION BY pid, prog ORDER BY s, t) AS next_s"""
+#: `before` the latest end of the episodes sorted before it, `next_s` the next one's start
+#: (one window: `lead` reads the partition, not the frame). Use with `SPELL_ORDER`.
+SPELL_WINDOW = "max(t) OVER spell AS before, lead(s) OVER spell AS next_s"
+SPELL_ORDER = """WINDOW spell AS (PARTITION BY pid, prog ORDER BY s, t
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"""
 
 #: The episode opens a spell: nothing before it reaches the day before its start.
 OPENS = "(before IS NULL OR before < s - 1)"
@@ -93,3 +98,8 @@ def episodes_from(
         record=reads_record(expressions),
     )
     return clause, "gp.id" if golden else (PID if persons else "NULL")
+
+
+def roomy(session: Session) -> None:
+    """Let this transaction's sorts and hashes over millions of episodes stay in memory."""
+    session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))

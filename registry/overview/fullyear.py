@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from registry.access.principal import Principal
 from registry.overview.access import OVERVIEW_READERS, suppressing
 from registry.overview.disclosure import DEFAULT_K
-from registry.overview.episodes import OPEN_END, episodes_from
+from registry.overview.episodes import OPEN_END, episodes_from, roomy
 from registry.overview.lattice import finest_table, subsets
 from registry.overview.periods import MONEY_DIMENSIONS, dimension_sql, parse_by, periods
 from registry.overview.protection import MonthTable, MonthTables, cube_rows, published_cells
@@ -89,6 +89,7 @@ def full_year(
         "last_year": found[-1].start.year,
         **params,
     }
+    roomy(session)
     years: MonthTables = {}
     for row in session.execute(text(full_year_sql(list(finest), condition, sets)), bindings):
         cube_rows(years, finest, row, int(row.persons), float(row.fyp or Decimal(0)))

@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 from registry.access.principal import Principal
 from registry.overview.access import OVERVIEW_READERS, suppressing
 from registry.overview.disclosure import DEFAULT_K
-from registry.overview.episodes import CLOSES, OPEN_END, OPENS, SPELL_WINDOW, episodes_from
+from registry.overview.episodes import (
+    CLOSES,
+    OPEN_END,
+    OPENS,
+    SPELL_ORDER,
+    SPELL_WINDOW,
+    episodes_from,
+    roomy,
+)
 from registry.overview.lattice import Cell, finest_table
 from registry.overview.periods import MOVEMENT_DIMENSIONS, Period, dimension_sql, parse_by, periods
 from registry.overview.protection import MonthTable, additive_month, rolled_up
@@ -30,7 +38,11 @@ FLOWS = ("inflow", "outflow")
 
 
 def flows_sql(dimensions: list[str], condition: str) -> str:
-    """Spells opened and closed per month and cell between :from and :to."""
+    """Spells opened and closed per month and cell between :from and :to.
+
+    One pass over the episodes' window: grouping set `(in_month, ...)` counts the spells
+    opened, `(out_month, ...)` those closed; the age band is the age on the event's day.
+    """
     inner = "".join(
         f"{dimension_sql(d)} AS d{i}, " for i, d in enumerate(dimensions) if d != "age_band"
     )
@@ -38,15 +50,20 @@ def flows_sql(dimensions: list[str], condition: str) -> str:
     clause, pid = episodes_from(condition, [inner], persons=True, golden=ages)
     born = "gp.birth_date" if ages else "NULL"
 
-    def outer(day: str) -> str:
-        return "".join(
-            f", {dimension_sql(d, day).replace('gp.birth_date', 'born')}"
-            if d == "age_band"
-            else f", d{i}"
-            for i, d in enumerate(dimensions)
-        )
+    def age(day: str) -> str:
+        return dimension_sql("age_band", day).replace("gp.birth_date", "born")
 
-    group_by = "GROUP BY " + ", ".join(str(i + 1) for i in range(len(dimensions) + 2))
+    names_in = ["a_in" if d == "age_band" else f"d{i}" for i, d in enumerate(dimensions)]
+    names_out = ["a_out" if d == "age_band" else f"d{i}" for i, d in enumerate(dimensions)]
+    shown = "".join(
+        ", COALESCE(a_in, a_out)" if d == "age_band" else f", d{i}"
+        for i, d in enumerate(dimensions)
+    )
+    carried = "".join(f", d{i}" for i, d in enumerate(dimensions) if d != "age_band")
+    if ages:
+        carried += f", {age('s')} AS a_in, {age('t')} AS a_out"
+    set_in = ", ".join(["in_month", *names_in])
+    set_out = ", ".join(["out_month", *names_out])
     return f"""
 WITH x AS (
     SELECT {inner}{pid} AS pid, {born} AS born, e.programme_id AS prog,
@@ -55,17 +72,26 @@ WITH x AS (
       AND e.start_date <= CAST(:to AS date) + 1
       AND (e.end_date IS NULL OR e.end_date >= CAST(:from AS date) - 1)
 ), w AS (
-    SELECT x.*, {SPELL_WINDOW} FROM x
+    SELECT x.*, {SPELL_WINDOW} FROM x {SPELL_ORDER}
+), events AS (
+    SELECT w.*, {OPENS} AND s BETWEEN CAST(:from AS date) AND CAST(:to AS date) AS opens,
+           {CLOSES} AND t BETWEEN CAST(:from AS date) AND CAST(:to AS date) AS closes
+    FROM w
 )
-SELECT 'inflow' AS flow, CAST(date_trunc('month', CAST(s AS timestamp)) AS date) AS ps
-       {outer("s")}, count(*) AS n
-FROM w WHERE s BETWEEN CAST(:from AS date) AND CAST(:to AS date) AND {OPENS}
-{group_by}
-UNION ALL
-SELECT 'outflow', CAST(date_trunc('month', CAST(t AS timestamp)) AS date)
-       {outer("t")}, count(*)
-FROM w WHERE t BETWEEN CAST(:from AS date) AND CAST(:to AS date) AND {CLOSES}
-{group_by}
+SELECT CASE WHEN GROUPING(in_month) = 0 THEN 'inflow' ELSE 'outflow' END AS flow,
+       COALESCE(in_month, out_month) AS ps{shown},
+       CASE WHEN GROUPING(in_month) = 0 THEN count(*) FILTER (WHERE opens)
+            ELSE count(*) FILTER (WHERE closes) END AS n
+FROM (
+    SELECT opens, closes{carried},
+           CASE WHEN opens THEN CAST(date_trunc('month', CAST(s AS timestamp)) AS date) END
+               AS in_month,
+           CASE WHEN closes THEN CAST(date_trunc('month', CAST(t AS timestamp)) AS date) END
+               AS out_month
+    FROM events WHERE opens OR closes
+) y
+GROUP BY GROUPING SETS (({set_in}), ({set_out}))
+HAVING COALESCE(in_month, out_month) IS NOT NULL
 """
 
 
@@ -86,6 +112,7 @@ def flows(
     found = periods(start, end, interval)
     condition, params = system_time(recorded_at)
     finest = finest_table(tuple(asked))
+    roomy(session)
     sql = flows_sql(list(finest), condition)
     counts: dict[str, dict[date, dict[Cell, int]]] = {f: {} for f in FLOWS}
     bindings = {"from": found[0].start, "to": found[-1].end, **params}

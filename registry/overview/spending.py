@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from registry.access.principal import Principal
 from registry.overview.access import OVERVIEW_READERS, suppressing
 from registry.overview.disclosure import DEFAULT_K, small
-from registry.overview.episodes import OPEN_END, episodes_from, receiving_from
+from registry.overview.episodes import OPEN_END, episodes_from, receiving_from, roomy
 from registry.overview.lattice import finest_table, subsets
 from registry.overview.periods import MONEY_DIMENSIONS, Period, dimension_sql, parse_by, periods
 from registry.overview.protection import MonthTables, cube_rows, rolled_up
@@ -124,6 +124,7 @@ def spending(
     first, last = found[0].start, found[-1].end
     condition, params = system_time(recorded_at)
     window = {"from": first, "to": last, **params}
+    roomy(session)
     hiding = suppressing(principal, suppress)
     if hiding:
         cells, totals = _suppressed(session, asked, found, condition, window, k)
