@@ -27,6 +27,7 @@ from registry.overview.periods import MONEY_DIMENSIONS, Period, dimension_sql, p
 from registry.overview.protection import MonthTables, cube_rows, rolled_up
 from registry.overview.queries import system_time
 from registry.overview.schemas import PeriodTotal, Spending, SpendingRow
+from registry.overview.sweep import swept
 
 
 def _month_position(day: str) -> str:
@@ -103,7 +104,6 @@ SELECT count(*) {from_}
   AND (e.end_date IS NULL OR e.end_date >= CAST(:from AS date))
 """
 
-STEPS = {"month": "1 month", "quarter": "3 months", "year": "1 year"}
 
 
 def spending(
@@ -129,7 +129,7 @@ def spending(
     if hiding:
         cells, totals = _suppressed(session, asked, found, condition, window, k)
     else:
-        cells, totals = _plain(session, asked, interval, condition, window)
+        cells, totals = _plain(session, asked, found, condition, window)
     left_out = int(
         session.execute(
             text(LEFT_OUT.format(from_=receiving_from(condition, record=False))), window
@@ -180,17 +180,10 @@ def _money(value: Decimal | None) -> float:
 
 
 def _plain(
-    session: Session, asked: list[str], interval: str, condition: str, window: dict[str, Any]
+    session: Session, asked: list[str], found: list[Period], condition: str, window: dict[str, Any]
 ) -> tuple[Amounts, dict[date, float | None]]:
-    """Every cell at the interval asked for, straight from the episodes."""
-    sql = spending_sql(asked, condition, None)
-    cells: Amounts = {}
-    totals: dict[date, float | None] = {}
-    for row in session.execute(text(sql), {**window, "step": STEPS[interval]}):
-        amount = _money(row.amount)
-        cells.setdefault(row.ps, {})[tuple(row[1 : 1 + len(asked)])] = amount
-        totals[row.ps] = round((totals.get(row.ps) or 0.0) + amount, 2)
-    return cells, totals
+    """Every cell of every period, from one pass over the episodes (`sweep`)."""
+    return swept(session, asked, found, condition, window)
 
 
 def _suppressed(

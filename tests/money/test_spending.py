@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+from datetime import date
 
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from registry.overview.periods import periods
+from registry.overview.queries import CURRENT
+from registry.overview.spending import spending_sql
+from registry.overview.sweep import swept
 from tests.factories import bearer
 from tests.money.conftest import Money, get
 
@@ -146,3 +154,25 @@ def test_other_roles_are_refused(client: TestClient, money: Money) -> None:
             headers=bearer(token),
         )
         assert response.status_code == 403
+
+
+def test_the_sweep_equals_the_share_of_each_episode(
+    client: TestClient, money: Money, engine: Engine
+) -> None:
+    """Oversight's answer (one pass, paid() at month ends) = each episode's share per period."""
+    found = periods(date(2023, 5, 1), date(2025, 2, 28), "month")
+    window = {"from": found[0].start, "to": found[-1].end}
+    with engine.connect() as conn:
+        session = Session(bind=conn)
+        fast, _ = swept(session, ["programme", "region"], found, CURRENT, window)
+        slow = {
+            (r.ps, r.d0, r.d1): float(r.amount)
+            for r in session.execute(
+                text(spending_sql(["programme", "region"], CURRENT, None)),
+                {**window, "step": "1 month"},
+            )
+        }
+    flat = {(p, *cell): v for p, cells in fast.items() for cell, v in cells.items()}
+    assert flat.keys() == {key for key, v in slow.items() if v}
+    for key, value in flat.items():
+        assert abs(value - slow[key]) <= 0.01, key
