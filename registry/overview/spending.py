@@ -105,7 +105,6 @@ SELECT count(*) {from_}
 """
 
 
-
 def spending(
     session: Session,
     principal: Principal,
