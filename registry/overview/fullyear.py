@@ -20,7 +20,7 @@ from registry.access.principal import Principal
 from registry.overview.access import OVERVIEW_READERS, suppressing
 from registry.overview.disclosure import DEFAULT_K
 from registry.overview.episodes import OPEN_END, episodes_from, roomy
-from registry.overview.lattice import finest_table, subsets
+from registry.overview.lattice import Cell, finest_table, subsets
 from registry.overview.periods import MONEY_DIMENSIONS, dimension_sql, parse_by, periods
 from registry.overview.protection import MonthTable, MonthTables, cube_rows, published_cells
 from registry.overview.queries import system_time
@@ -99,7 +99,7 @@ def full_year(
     for p in found:
         table = years.get(p.start, MonthTable())
         cells, total = published_cells(table, tuple(asked), k if hiding else 0)
-        persons, _ = _persons(table, tuple(asked), k if hiding else 0)
+        persons = _persons(table, tuple(asked), k if hiding else 0)
         for cell in sorted(cells, key=lambda c: [str(v or "") for v in c]):
             fyp = cells[cell]
             suppressed = suppressed or fyp is None
@@ -131,15 +131,13 @@ def full_year(
     )
 
 
-def _persons(
-    table: MonthTable, asked: tuple[str, ...], k: int
-) -> tuple[dict[tuple[object, ...], int], None]:
-    """Distinct persons per cell by the dimensions asked (hidden with the cell's value)."""
-    persons_table = MonthTable(
+def _persons(table: MonthTable, asked: tuple[str, ...], k: int) -> dict[Cell, int]:
+    """Distinct persons per cell by the dimensions asked (the same pattern as the values)."""
+    counted = MonthTable(
         counts=table.counts,
         values={
             part: {c: float(v) for c, v in cells.items()} for part, cells in table.counts.items()
         },
     )
-    cells, _ = published_cells(persons_table, asked, k)
-    return {c: int(v) for c, v in cells.items() if v is not None}, None
+    cells, _ = published_cells(counted, asked, k)
+    return {c: int(v) for c, v in cells.items() if v is not None}
