@@ -63,6 +63,7 @@ HEAVY_ROUTES: tuple[tuple[frozenset[str] | None, re.Pattern[str]], ...] = (
         re.compile(r"/dashboard/(coverage|overlaps|counts|trends|duplicates|quality)/?"),
     ),
     (None, re.compile(r"/dashboard/audit(/(accesses|verify))?/?")),
+    (frozenset({"GET"}), re.compile(r"/dashboard/(spending|movement)/?")),
 )
 
 HEAVY_IN_FLIGHT = Gauge(

@@ -13,6 +13,8 @@ PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("overlaps", READERS),
     ("counts", READERS),
     ("trends", READERS),
+    ("spending", READERS),
+    ("movement", READERS),
     ("duplicates", READERS),
     ("reconciliation", ("oversight",)),
     ("quality", FEED_READERS),

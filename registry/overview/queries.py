@@ -19,6 +19,8 @@ DIMENSION_SQL: dict[str, str] = {
         WHEN date_part('year', age(CAST(:as_of AS date), gp.birth_date)) < 80 THEN '67-79'
         ELSE '80+' END""",
     "benefit_code": "e.benefit_code",
+    "target_group": "e.target_group",
+    "municipality": "r.municipality",
 }
 
 #: The current system-time rows: not superseded, and the record not retracted.

@@ -397,3 +397,164 @@ def to_json(answer: Answer) -> dict[str, Any]:
             for row in data["rows"]
         ]
     return data
+
+
+#: An amount (DKK, rounded to øre) that disclosure control may hide (null on the wire).
+Amount = float | None
+
+
+@dataclass(frozen=True)
+class SpendingRow:
+    """Amounts paid in one period to one cell; only the dimensions asked for in `by` are sent."""
+
+    period_start: str
+    period_end: str
+    programme: str | None = None
+    benefit_code: str | None = None
+    region: str | None = None
+    municipality: str | None = None
+    target_group: str | None = None
+    amount: Amount = None
+
+
+@dataclass(frozen=True)
+class PeriodTotal:
+    """The sum of one period's cells."""
+
+    period_start: str
+    period_end: str
+    amount: Amount
+
+
+@dataclass(frozen=True)
+class Spending:
+    """Amounts paid to receiving episodes per whole period, by the requested dimensions."""
+
+    start: Annotated[str, Field(alias="from")]
+    end: Annotated[str, Field(alias="to")]
+    interval: str
+    by: list[str]
+    recorded_at: str | None
+    rows: list[SpendingRow]
+    totals: list[PeriodTotal]
+    left_out: Count
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    """Spells started (inflow) and ended (outflow) in one period in one cell."""
+
+    period_start: str
+    period_end: str
+    programme: str | None = None
+    benefit_code: str | None = None
+    region: str | None = None
+    municipality: str | None = None
+    target_group: str | None = None
+    age_band: str | None = None
+    inflow: Count = None
+    outflow: Count = None
+
+
+@dataclass(frozen=True)
+class FlowTotal:
+    """Inflow and outflow of one period over every cell."""
+
+    period_start: str
+    period_end: str
+    inflow: Count
+    outflow: Count
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Inflow and outflow per whole period, by the requested dimensions."""
+
+    start: Annotated[str, Field(alias="from")]
+    end: Annotated[str, Field(alias="to")]
+    interval: str
+    by: list[str]
+    recorded_at: str | None
+    rows: list[FlowRow]
+    totals: list[FlowTotal]
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class DurationBand:
+    """Spells of a cell whose duration (ended) or time so far (open) falls in one band."""
+
+    band: str
+    ended: Count
+    open: Count
+
+
+@dataclass(frozen=True)
+class DurationRow:
+    """The spells of one cell started in the range: counts, Kaplan-Meier median, bands."""
+
+    programme: str | None = None
+    benefit_code: str | None = None
+    region: str | None = None
+    municipality: str | None = None
+    target_group: str | None = None
+    age_band: str | None = None
+    spells: Count = None
+    ended: Count = None
+    open: Count = None
+    median_days: int | None = None
+    bands: list[DurationBand] | None = None
+
+
+@dataclass(frozen=True)
+class Durations:
+    """Durations of the spells started between two dates, observed on the last of them."""
+
+    start: Annotated[str, Field(alias="from")]
+    end: Annotated[str, Field(alias="to")]
+    by: list[str]
+    recorded_at: str | None
+    bands: list[str]
+    rows: list[DurationRow]
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class FullYearRow:
+    """Full-year persons (receiving days / days in the year, summed) of one cell in a year."""
+
+    year: int
+    programme: str | None = None
+    benefit_code: str | None = None
+    region: str | None = None
+    municipality: str | None = None
+    target_group: str | None = None
+    full_year_persons: Amount = None
+    persons: Count = None
+
+
+@dataclass(frozen=True)
+class FullYearTotal:
+    """Full-year persons and distinct persons of one year over every cell."""
+
+    year: int
+    full_year_persons: Amount
+    persons: Count
+
+
+@dataclass(frozen=True)
+class FullYear:
+    """Full-year persons per calendar year, by the requested dimensions."""
+
+    start: Annotated[str, Field(alias="from")]
+    end: Annotated[str, Field(alias="to")]
+    by: list[str]
+    recorded_at: str | None
+    rows: list[FullYearRow]
+    totals: list[FullYearTotal]
+    suppressed: bool
+
+
+#: The money and movement answers.
+MoneyAnswer = Spending | Flows | Durations | FullYear

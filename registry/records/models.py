@@ -43,6 +43,8 @@ class SourceRecord(Base):
         CheckConstraint(
             "link_method IN ('national_id', 'probabilistic', 'manual', 'new')", name="link_method"
         ),
+        # the few retracted records, excluded by id by the money answers (migration 0017)
+        Index("ix_source_record_retracted", "id", postgresql_where=text("retracted")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from api.dashboard.labels.admin import ADMIN
 from api.dashboard.labels.audit import AUDIT
 from api.dashboard.labels.common import COMMON
+from api.dashboard.labels.money import MONEY
 from api.dashboard.labels.overview import OVERVIEW
 from api.dashboard.labels.persons import PERSONS
 from api.dashboard.labels.quality import QUALITY
@@ -26,6 +27,7 @@ AREAS: tuple[dict[str, dict[str, str]], ...] = (
     REVIEW,
     AUDIT,
     ADMIN,
+    MONEY,
 )
 
 
