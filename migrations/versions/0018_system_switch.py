@@ -1,7 +1,7 @@
 """Declared system switches: a programme's move to a new MIS and the records it re-keyed.
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 
 `system_switch` keeps one row per declared switch (programme, switch date, who declared it,
 how many records were re-keyed); `system_switch_key` the map as applied (old and new source
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0014"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
