@@ -20,4 +20,5 @@ PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("persons", FEED_READERS),
     ("audit", ("auditor",)),
     ("admin", ("admin",)),
+    ("codelists", ("admin",)),
 )

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.dashboard.pages import (
     admin,
     audit,
+    codelists,
     home,
     overview,
     persons,
@@ -18,7 +19,18 @@ from api.dashboard.pages import (
 from api.dashboard.web import fallback_router
 
 router = APIRouter()
-for module in (session, home, overview, reconciliation, quality, review, persons, audit, admin):
+for module in (
+    session,
+    home,
+    overview,
+    reconciliation,
+    quality,
+    review,
+    persons,
+    audit,
+    admin,
+    codelists,
+):
     router.include_router(module.router)
 # last: an unknown dashboard path is a 404 page, a wrong method a 405 page
 router.include_router(fallback_router())

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.codelists.defaults import default_lists
+from registry.codelists.defaults import default_lists, seed_defaults
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,10 @@ def code_book(session: Session) -> CodeBook:
     """The lists in force as the session sees them: cached, re-read when a list is loaded."""
     global _cached
     stamp = tuple(session.execute(_STAMP).one())
+    if stamp[0] == 0:
+        # a database emptied since its migration: the shipped lists again, as it had them
+        seed_defaults(session.connection())
+        stamp = tuple(session.execute(_STAMP).one())
     with _lock:
         if _cached is not None and _cached[0] == stamp:
             return _cached[1]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from api.dashboard.labels.admin import ADMIN
 from api.dashboard.labels.audit import AUDIT
+from api.dashboard.labels.codelists import CODELISTS
 from api.dashboard.labels.common import COMMON
 from api.dashboard.labels.overview import OVERVIEW
 from api.dashboard.labels.persons import PERSONS
@@ -26,6 +27,7 @@ AREAS: tuple[dict[str, dict[str, str]], ...] = (
     REVIEW,
     AUDIT,
     ADMIN,
+    CODELISTS,
 )
 
 
