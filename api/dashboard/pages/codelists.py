@@ -33,7 +33,12 @@ from api.dashboard.web import (
 from api.deps import SessionDep, audit_context_for
 from registry.access.principal import Principal
 from registry.audit.service import record_event
-from registry.codelists.entries import MAX_CSV_BYTES, NAME_PATTERN, entries_from_csv
+from registry.codelists.entries import (
+    MAX_CSV_BYTES,
+    NAME_PATTERN,
+    check_header,
+    entries_from_csv,
+)
 from registry.codelists.models import KINDS
 from registry.codelists.service import list_lists, load_list, read_list
 from registry.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
@@ -170,6 +175,7 @@ def upload_codelist(
     try:
         with session.begin_nested():
             if not data:
+                check_header(form["name"], kind, form["owner"] or None)  # its errors first
                 raise InvalidInput(
                     "choose a CSV file",
                     errors=[{"field": "file", "rule": "required", "message": "choose a file"}],
