@@ -19,8 +19,8 @@ class People:
     oversight: str
 
 
-@pytest.fixture
-def people(engine: Engine, client: TestClient) -> People:
+@pytest.fixture(name="people")
+def people_fixture(engine: Engine, client: TestClient) -> People:
     make_user(engine, "admin", ["admin"])
     make_user(engine, "analyst", ["analyst"])
     make_user(engine, "oversight", ["oversight"], ["*"])

@@ -121,37 +121,6 @@ def test_an_ngo_file_import_in_its_own_codes_and_status_words_is_accepted(
     assert _stored(engine, "F-2")[:2] == ("X.SHELTER", "suspended")
 
 
-def test_another_programme_cannot_use_the_ngos_codes_or_words(
-    engine: Engine, client: TestClient, people: People
-) -> None:
-    _ngo(client, engine, people.admin)
-    created = client.post(
-        "/api/v1/programmes",
-        json={"code": "SEL85", "name": "Støtte", "benefit_codes": ["1.12.0.2"]},
-        headers=bearer(people.admin),
-    )
-    assert created.status_code == 201
-    other = client_token(client, *make_client(engine, "SEL85"))
-    answer = push(
-        client,
-        other,
-        "SEL85",
-        "sel-1",
-        [_ngo_record("S-1", "active"), _ngo_record("S-2", "exited", benefit_code="1.12.0.2")],
-    )
-    assert answer.json()["accepted"] == 0
-    errors = {r["source_id"]: r["errors"] for r in answer.json()["results"]}
-    assert [(e["field"], e["code"]) for e in errors["S-1"]] == [
-        ("enrolment.benefit_code", "invalid_benefit_code")
-    ]
-    assert [(e["field"], e["code"]) for e in errors["S-2"]] == [
-        ("enrolment.status", "invalid_code")
-    ]
-    # the NGO's feed client cannot push into the other programme either
-    ngo = client_token(client, *make_client(engine, "NGO1"))
-    assert push(client, ngo, "SEL85", "sel-2", [_ngo_record("S-3", "active")]).status_code == 403
-
-
 def test_a_code_retired_before_the_episode_began_is_refused(
     engine: Engine, client: TestClient, people: People
 ) -> None:
