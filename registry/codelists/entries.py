@@ -23,6 +23,8 @@ MAX_CODE = 32
 MAX_DESCRIPTION = 500
 MAX_ATTRIBUTES = 10
 MAX_ATTRIBUTE_VALUE = 200
+#: Longest status word: the feed's `enrolment.status` limit (a test pins the two equal).
+MAX_STATUS_WORD = 16
 #: Largest CSV upload, in bytes.
 MAX_CSV_BYTES = 1_000_000
 #: The first errors found are reported; past this many the rest are left out.
@@ -158,6 +160,14 @@ def _status_rule(
     errors: list[dict[str, str]],
 ) -> None:
     """A status map's word maps to a registry status and does not redefine one."""
+    if len(code) > MAX_STATUS_WORD:
+        errors.append(
+            _error(
+                f"{at}.code",
+                "max_length",
+                f"a status word has at most {MAX_STATUS_WORD} characters",
+            )
+        )
     if code in statuses:
         errors.append(
             _error(f"{at}.code", "registry_status", f"{code!r} is a registry status already")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from registry.codelists.entries import OWNER_PATTERN
+from registry.codelists.entries import MAX_STATUS_WORD, OWNER_PATTERN
 from registry.programmes.codes import PROGRAMME_CODE_PATTERN
+from registry.records.fields import by_name
 from tests.codelists.conftest import People, load
 from tests.factories import bearer, client_token, make_client, make_programme
 
@@ -134,12 +135,14 @@ def test_refusals_name_the_field_and_the_rule(client: TestClient, people: People
         [
             {"code": "exited", "attributes": {"status": "gone"}},
             {"code": "active", "attributes": {"status": "ended"}},
+            {"code": "left_the_programme", "attributes": {"status": "ended"}},
         ],
     )
     assert bad_map.status_code == 422
     assert _rules(bad_map) == {
         ("entries[0].attributes.status", "status_target"),
         ("entries[1].code", "registry_status"),
+        ("entries[2].code", "max_length"),
     }
     overlapping = load(
         client,
@@ -186,3 +189,4 @@ def test_refusals_name_the_field_and_the_rule(client: TestClient, people: People
 
 def test_a_list_owner_follows_the_one_programme_code_rule() -> None:
     assert OWNER_PATTERN == PROGRAMME_CODE_PATTERN
+    assert by_name("status").limit == MAX_STATUS_WORD
