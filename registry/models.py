@@ -2,6 +2,7 @@
 
 from registry.access.models import ApiClient, AppUser, EndedSession, LoginThrottle, Role
 from registry.audit.models import AuditAnchor, AuditEvent, AuditManifest
+from registry.codelists.models import CodeList, CodeListEntry, CodeListVersion
 from registry.core.base import Base
 from registry.ingest.models import FeedBatch, FeedError
 from registry.matching.models import BlockingKey, LinkageModel, LinkEvent, MatchCandidate
@@ -12,7 +13,7 @@ from registry.overview.models import (
     OverviewSpell,
 )
 from registry.persons.models import Person, PersonIdentifier
-from registry.programmes.models import Programme, ProgrammeExclusion
+from registry.programmes.models import Programme, ProgrammeExclusion, ProgrammeVersion
 from registry.programmes.switch_models import SystemSwitch, SystemSwitchKey
 from registry.records.models import Enrolment, SourceRecord, SourceRecordVersion
 from registry.subject.models import PersonRectification
@@ -26,6 +27,9 @@ __all__ = [
     "Base",
     "BatchActiveCount",
     "BlockingKey",
+    "CodeList",
+    "CodeListEntry",
+    "CodeListVersion",
     "EndedSession",
     "Enrolment",
     "FeedBatch",
@@ -42,6 +46,7 @@ __all__ = [
     "PersonRectification",
     "Programme",
     "ProgrammeExclusion",
+    "ProgrammeVersion",
     "Role",
     "SourceRecord",
     "SourceRecordVersion",

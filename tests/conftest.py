@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
+from registry.codelists.defaults import seed_defaults
 from registry.core.db import get_engine, make_engine
 from registry.core.migrate import upgrade_to_head
 from registry.core.roles import APP_ROLE, RoleUrls, bootstrap, derived_urls
@@ -120,6 +121,8 @@ def clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
             # replica mode skips triggers, so the append-only audit table can be emptied here
             conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        if "code_list" in names:
+            seed_defaults(conn)  # as a freshly migrated database holds them
     yield
 
 

@@ -22,4 +22,5 @@ PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("persons", FEED_READERS),
     ("audit", ("auditor",)),
     ("admin", ("admin",)),
+    ("codelists", ("admin",)),
 )

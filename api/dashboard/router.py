@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.dashboard.pages import (
     admin,
     audit,
+    codelists,
     home,
     money,
     overview,
@@ -30,6 +31,7 @@ for module in (
     persons,
     audit,
     admin,
+    codelists,
 ):
     router.include_router(module.router)
 # last: an unknown dashboard path is a 404 page, a wrong method a 405 page

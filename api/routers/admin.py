@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.authz import ANY_PERSON_ROLE, ANY_ROLE, allow
 from api.deps import AuditDep, PrincipalDep, SessionDep, SettingsDep
+from api.params import ProgrammeCodePath
 from registry.access.service import (
     UserAccount,
     change_password,
@@ -18,7 +21,13 @@ from registry.access.service import (
 )
 from registry.audit.service import record_event
 from registry.programmes.models import Programme
-from registry.programmes.service import create_programme, list_programmes
+from registry.programmes.schemas import ProgrammeChange, ProgrammeState
+from registry.programmes.service import (
+    create_programme,
+    list_programmes,
+    programme_history,
+    update_programme,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
 
@@ -29,6 +38,19 @@ class ProgrammeIn(BaseModel):
     agency: str | None = Field(default=None, max_length=200)
     benefit_codes: list[str] = Field(min_length=1, max_length=100)
     trust_rank: int = Field(default=0, ge=0, le=100)
+
+
+class ProgrammePatch(BaseModel):
+    """The fields to change; those left out stay as they are (agency "" or null clears it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    agency: str | None = Field(default=None, max_length=200)
+    benefit_codes: list[Annotated[str, Field(max_length=32)]] | None = Field(
+        default=None, min_length=1, max_length=100
+    )
+    trust_rank: int | None = Field(default=None, ge=0, le=100)
 
 
 class ProgrammeOut(BaseModel):
@@ -111,8 +133,46 @@ def post_programme(
         agency=body.agency,
         benefit_codes_allowed=body.benefit_codes,
         trust_rank=body.trust_rank,
+        created_by=principal.subject,
     )
     return _programme_out(programme)
+
+
+@router.patch("/programmes/{code}", response_model=ProgrammeOut, dependencies=[allow("admin")])
+def patch_programme(
+    code: ProgrammeCodePath,
+    body: ProgrammePatch,
+    session: SessionDep,
+    principal: PrincipalDep,
+    audit: AuditDep,
+) -> ProgrammeOut:
+    """Change a programme's name, agency, benefit codes or trust rank (kept in its history)."""
+    principal.require("admin")
+    sent = body.model_fields_set
+    change = ProgrammeChange(
+        name=body.name,
+        agency=(body.agency or "") if "agency" in sent else None,
+        benefit_codes=body.benefit_codes,
+        trust_rank=body.trust_rank,
+    )
+    programme = update_programme(session, code, change, changed_by=principal.subject)
+    record_event(
+        session,
+        audit,
+        "programme.update",
+        detail={"programme": code, "fields": sorted(sent)},
+    )
+    return _programme_out(programme)
+
+
+@router.get(
+    "/programmes/{code}/history",
+    response_model=list[ProgrammeState],
+    dependencies=[allow("admin", "auditor")],
+)
+def get_programme_history(code: ProgrammeCodePath, session: SessionDep) -> list[ProgrammeState]:
+    """The programme as it was after each change, oldest first (version 1: as created)."""
+    return programme_history(session, code)
 
 
 @router.get("/programmes", response_model=list[ProgrammeOut], dependencies=[allow(*ANY_ROLE)])

@@ -1,7 +1,7 @@
 """Money and movement at scale: retracted records indexed, the receiving status estimated.
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0015
 
 Spending, inflow/outflow, durations and full-year persons scan millions of episodes; instead
 of joining every episode to its source record to read `retracted`, they exclude the ids of
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -51,6 +51,10 @@ PLAN: dict[str, Placement] = {
     # small, read everywhere, joined with distributed tables: a copy on every node
     "programme": "reference",
     "programme_exclusion": "reference",
+    "programme_version": "reference",
+    "code_list": "reference",
+    "code_list_version": "reference",
+    "code_list_entry": "reference",
     "linkage_model": "reference",
     "role": "reference",
     "feed_batch": "reference",

@@ -12,12 +12,16 @@ from datetime import date
 
 @dataclass(frozen=True)
 class IdCheck:
-    """The outcome of checking one national ID: ok, or a code and message saying why not."""
+    """The outcome of checking one national ID: ok, or a code and message saying why not.
+
+    A scheme that encodes them gives the birth date and the sex (`F` or `M`) it carries.
+    """
 
     ok: bool
     code: str = ""
     message: str = ""
     birth_date: date | None = None
+    sex: str | None = None
 
 
 _CPR = re.compile(r"^\d{6}-?\d{4}$")
@@ -32,7 +36,10 @@ def _cpr_century(year2: int, seventh: int) -> int:
 
 
 def check_dk_cpr(value: str) -> IdCheck:
-    """Danish CPR: DDMMYY-SSSS, ten digits, whose first six are a real birth date."""
+    """Danish CPR: DDMMYY-SSSS, ten digits, whose first six are a real birth date.
+
+    The last digit tells the sex CPR registered: odd for a man, even for a woman.
+    """
     if not _CPR.match(value):
         return IdCheck(False, "invalid_format", "a CPR number has 10 digits (DDMMYYSSSS)")
     digits = value.replace("-", "")
@@ -46,7 +53,7 @@ def check_dk_cpr(value: str) -> IdCheck:
         born = date(_cpr_century(year2, seventh) + year2, month, day)
     except ValueError:
         return IdCheck(False, "invalid_date", "the CPR number's first six digits are not a date")
-    return IdCheck(True, birth_date=born)
+    return IdCheck(True, birth_date=born, sex="M" if int(digits[9]) % 2 else "F")
 
 
 _GENERIC = re.compile(r"^[A-Za-z0-9-]{4,32}$")

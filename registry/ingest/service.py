@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from linkage.blocking import blocking_keys
+from registry.codelists.book import ProgrammeCodes, code_book
 from registry.core.db import execute_script
 from registry.core.errors import PayloadTooLarge
 from registry.core.metrics import observe_batch_size, observe_link_outcomes
@@ -42,13 +43,19 @@ class BatchOutcome:
     feed_batch_id: int | None = None
 
 
-def rules_for(programme: Programme, settings: Settings, today: date | None = None) -> RuleSet:
-    """The validation rules of a programme under this deployment's settings."""
+def rules_for(
+    programme: Programme,
+    settings: Settings,
+    today: date | None = None,
+    codes: ProgrammeCodes | None = None,
+) -> RuleSet:
+    """The validation rules of a programme under this deployment's settings and code lists."""
     return RuleSet(
         programme_benefit_codes=frozenset(programme.benefit_codes),
         check_national_id=SCHEMES[settings.national_id_scheme],
         national_id_key=settings.secret("national_id_key").encode(),
         today=today or date.today(),
+        codes=codes,
     )
 
 
@@ -81,7 +88,8 @@ def ingest_batch(
     feed_batch_id = _claim_batch(session, programme, batch_id, digest, submitted_by)
     if feed_batch_id is None:
         return BatchOutcome(stored_answer(session, programme, batch_id, digest), replayed=True)
-    rules = rules_for(programme, settings, today)
+    # the lists in force, once per batch (cached in the process; one cheap staleness check)
+    rules = rules_for(programme, settings, today, code_book(session).for_programme(programme.code))
     checked = [validate_record(raw, rules) for raw in records]
     valid, rejected = _split(checked)
     outcomes = _resolve_and_store(session, programme, feed_batch_id, valid, settings)

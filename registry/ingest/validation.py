@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from registry.codelists.book import ProgrammeCodes, default_book
 from registry.codelists.loader import (
     UNSPECIFIED_TARGET_GROUP,
     UNSPECIFIED_TARGET_GROUP_BENEFIT_PREFIX,
-    benefit_codes,
-    target_groups,
 )
+from registry.codelists.paragraphs import same_paragraph
 from registry.identity.national_id import IdCheck, digest, mask
 from registry.records.fields import (
     AMOUNT_PERIODS,
@@ -59,6 +59,7 @@ class ValidRecord:
     benefit_code: str | None = None
     target_group: str | None = None
     status: str | None = None
+    status_as_sent: str | None = None
     start_date: date | None = None
     end_date: date | None = None
     amount: float | None = None
@@ -69,12 +70,27 @@ class ValidRecord:
 
 @dataclass(frozen=True)
 class RuleSet:
-    """What a programme accepts, and how national IDs are checked and digested."""
+    """What a programme accepts, and how national IDs are checked and digested.
+
+    `codes`: the code lists the programme's records are checked against (the registry's and
+    the programme's own, as `registry.codelists.book` loads them once per batch); without
+    them, the shipped lists.
+    """
 
     programme_benefit_codes: frozenset[str]
     check_national_id: Callable[[str], IdCheck]
     national_id_key: bytes
     today: date
+    codes: ProgrammeCodes | None = None
+
+    @property
+    def code_lists(self) -> ProgrammeCodes:
+        """The lists in force for this programme (the shipped ones when none were given)."""
+        return self.codes or _SHIPPED_CODES
+
+
+#: The shipped lists, for rules built without a database (`default_book`, read once).
+_SHIPPED_CODES = default_book().for_programme("")
 
 
 def _limit(name: str) -> int:
@@ -254,6 +270,14 @@ def _validate_national_id(
                 "the national ID's birth date differs from birth_date",
             )
         )
+    if outcome.sex and record.sex in ("F", "M") and outcome.sex != record.sex:
+        check.warnings.append(
+            _issue(
+                "sex",
+                "national_id_sex_mismatch",
+                f"sex {record.sex} differs from the national ID's sex digit ({outcome.sex})",
+            )
+        )
     record.national_id_digest = digest(value, rules.national_id_key)
     record.national_id_masked = mask(value)
     return value
@@ -272,33 +296,31 @@ def _validate_enrolment(raw: Any, record: ValidRecord, rules: RuleSet, check: _C
             _issue(prefix + str(unknown)[:100], "unknown_field", "field is not known; ignored")
         )
     _validate_codes(raw, record, rules, check)
-    status = check.text(raw, "status", prefix, limit=_limit("status"))
-    if status is not None and status not in STATUSES:
-        check.error(
-            prefix + "status",
-            "invalid_code",
-            f"status must be one of {', '.join(sorted(STATUSES))}",
-        )
-    record.status = status
+    _validate_status(raw, record, rules, check)
     _validate_dates(raw, record, rules, check)
     _validate_amount(raw.get("amount"), record, check)
     _validate_amount_period(raw, record, check)
     record.legal_basis = check.text(raw, "legal_basis", prefix, limit=_limit("legal_basis"))
+    if not check.errors:
+        _validate_code_dates(record, rules, check)
+        _validate_legal_basis(record, rules, check)
 
 
 def _validate_codes(
     raw: dict[str, Any], record: ValidRecord, rules: RuleSet, check: _Checker
 ) -> None:
     prefix = "enrolment."
+    codes = rules.code_lists
     benefit = check.text(raw, "benefit_code", prefix, limit=_limit("benefit_code"))
     if benefit is None:
         if not any(e["field"] == prefix + "benefit_code" for e in check.errors):
             check.error(prefix + "benefit_code", "required", "benefit_code is required")
-    elif benefit not in benefit_codes():
+    elif not codes.benefits.known(benefit):
         check.error(
             prefix + "benefit_code",
             "invalid_benefit_code",
-            f"benefit code {benefit!r} is not in the L402 code list",
+            f"benefit code {benefit!r} is not in the L402 code list "
+            "nor in the programme's own benefit lists",
         )
     elif benefit not in rules.programme_benefit_codes:
         check.error(
@@ -310,11 +332,12 @@ def _validate_codes(
     group = check.text(raw, "target_group", prefix, limit=_limit("target_group"))
     if group is None:
         return
-    if group not in target_groups():
+    if not codes.target_groups.known(group):
         check.error(
             prefix + "target_group",
             "invalid_target_group",
-            f"target group {group!r} is not in the L402 code list",
+            f"target group {group!r} is not in the L402 code list "
+            "nor in the programme's own target-group lists",
         )
     elif group == UNSPECIFIED_TARGET_GROUP and not (benefit or "").startswith(
         UNSPECIFIED_TARGET_GROUP_BENEFIT_PREFIX
@@ -325,6 +348,77 @@ def _validate_codes(
             "target group 10 is allowed only with benefits 1.18.x (§§ 82 a, 82 b)",
         )
     record.target_group = group
+
+
+def _validate_status(
+    raw: dict[str, Any], record: ValidRecord, rules: RuleSet, check: _Checker
+) -> None:
+    """A registry status as is; a word of the programme's status map becomes its status."""
+    prefix = "enrolment."
+    status = check.text(raw, "status", prefix, limit=_limit("status"))
+    if status is None or status in STATUSES:
+        record.status = status
+    elif rules.code_lists.statuses.known(status):
+        record.status_as_sent = status  # mapped once the episode's dates are known
+    else:
+        check.error(
+            prefix + "status",
+            "invalid_code",
+            f"status must be one of {', '.join(sorted(STATUSES))} "
+            "or a word of the programme's status map",
+        )
+
+
+def _validate_code_dates(record: ValidRecord, rules: RuleSet, check: _Checker) -> None:
+    """Each code against its list's dates: retired before the episode began, an error; in
+    force only after the episode ended (history recoded into a newer list), a warning."""
+    start, end = record.start_date, record.end_date
+    codes = rules.code_lists
+    for name, kind, value in (
+        ("benefit_code", codes.benefits, record.benefit_code),
+        ("target_group", codes.target_groups, record.target_group),
+        ("status", codes.statuses, record.status_as_sent),
+    ):
+        if value is None:
+            continue
+        entry = kind.valid(value, start, end)
+        if entry is None:
+            entry = kind.recoded(value, start, end)
+            if entry is None:
+                check.error(
+                    f"enrolment.{name}",
+                    "code_not_valid_on_dates",
+                    f"{name} {value!r} is valid {kind.periods(value)}, not on any day of "
+                    f"the episode ({start} to {end or 'ongoing'})",
+                )
+                continue
+            check.warnings.append(
+                _issue(
+                    f"enrolment.{name}",
+                    "code_valid_after_episode",
+                    f"{name} {value!r} is valid from {entry.valid_from}, after the episode "
+                    f"ended ({end}): kept as history recoded into {entry.list_name}",
+                )
+            )
+        if name == "status":
+            record.status = entry.attributes["status"]
+
+
+def _validate_legal_basis(record: ValidRecord, rules: RuleSet, check: _Checker) -> None:
+    """The legal basis sent against the benefit's paragraph in its list: a warning if apart."""
+    if record.legal_basis is None or record.benefit_code is None:
+        return
+    entry = rules.code_lists.benefits.valid(record.benefit_code, record.start_date, record.end_date)
+    paragraph = entry.attributes.get("paragraph") if entry else None
+    if entry and paragraph and not same_paragraph(record.legal_basis, paragraph):
+        check.warnings.append(
+            _issue(
+                "enrolment.legal_basis",
+                "legal_basis_mismatch",
+                f"legal basis {record.legal_basis!r} is not benefit {record.benefit_code}'s "
+                f"paragraph in {entry.list_name} ({paragraph})",
+            )
+        )
 
 
 def _validate_dates(
@@ -403,7 +497,7 @@ def _sanitised_payload(record: ValidRecord, national_id: str | None) -> dict[str
     }
     # fields added later appear only when sent, so a version's hash (and a re-sent batch's
     # "unchanged") does not move for records that do not use them
-    for name in ("amount_period", "legal_basis"):
+    for name in ("amount_period", "legal_basis", "status_as_sent"):
         if getattr(record, name) is not None:
             payload["enrolment"][name] = getattr(record, name)
     return payload

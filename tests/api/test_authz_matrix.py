@@ -71,6 +71,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "other": lambda w: FOREIGN_PROGRAMME,  # /programmes/{code}/exclusive-with/{other}
     "review_id": lambda w: str(w.review_id),
     "rest": lambda w: "no-such-page",  # /dashboard/{rest:path}: the 404/405 page
+    "name": lambda w: "l402_benefits",  # /codelists/{name}: a shipped list
 }
 
 #: Request bodies that let an authorised caller through validation, by (method, path).
@@ -79,6 +80,13 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
         "code": "MXC",
         "name": "Matrix C",
         "benefit_codes": ["1.12.0.2"],
+    },
+    ("PATCH", "/api/v1/programmes/{code}"): lambda w: {"trust_rank": 5},
+    ("POST", "/api/v1/codelists"): lambda w: {
+        "name": "matrix_list",
+        "kind": "benefit",
+        "owner": OWN_PROGRAMME,
+        "entries": [{"code": "X.MATRIX", "description": "matrix"}],
     },
     ("POST", "/api/v1/users"): lambda w: {
         "username": "matrix-new",

@@ -19,6 +19,7 @@ def person(i: int, **enrolment: Any) -> dict[str, Any]:
         f"Q{i}",
         national_id=f"{day:02d}0175{2000 + i:04d}",
         birth_date=f"1975-01-{day:02d}",
+        sex="M" if i % 2 else "F",  # as the CPR's last digit says
         enrolment={"start_date": f"2023-{i % 12 + 1:02d}-{day:02d}", **enrolment},
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from api.dashboard.labels.admin import ADMIN
 from api.dashboard.labels.audit import AUDIT
+from api.dashboard.labels.codelists import CODELISTS
 from api.dashboard.labels.common import COMMON
 from api.dashboard.labels.money import MONEY
 from api.dashboard.labels.overview import OVERVIEW
@@ -28,6 +29,7 @@ AREAS: tuple[dict[str, dict[str, str]], ...] = (
     AUDIT,
     ADMIN,
     MONEY,
+    CODELISTS,
 )
 
 

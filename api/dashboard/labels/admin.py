@@ -77,7 +77,8 @@ ADMIN: dict[str, dict[str, str]] = {
         "rule_required": "is required.",
         "rule_range": "must be a whole number from 0 to 100.",
         "rule_programme_code": "must be 2-32 capital letters, digits, _ or -",
-        "rule_benefit_codes": "must be L402 benefit codes (at least one).",
+        "rule_benefit_codes": "must be L402 codes or codes of the programme's own lists "
+        "(at least one).",
         "rule_same_programme": "a programme cannot exclude itself.",
     },
     "da": {
@@ -154,7 +155,8 @@ ADMIN: dict[str, dict[str, str]] = {
         "rule_required": "skal udfyldes.",
         "rule_range": "skal være et helt tal fra 0 til 100.",
         "rule_programme_code": "skal være 2-32 store bogstaver, tal, _ eller -",
-        "rule_benefit_codes": "skal være L402-ydelseskoder (mindst én).",
+        "rule_benefit_codes": "skal være L402-koder eller koder fra ordningens egne lister "
+        "(mindst én).",
         "rule_same_programme": "en ordning kan ikke udelukke sig selv.",
     },
 }
