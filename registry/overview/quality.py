@@ -14,6 +14,7 @@ from registry.access.principal import Principal
 from registry.core.errors import Forbidden, InvalidInput
 from registry.overview.disclosure import DEFAULT_K, suppress_cells
 from registry.overview.queries import system_time
+from registry.overview.receiving import receiving_sql
 from registry.overview.schemas import (
     ActiveCountJump,
     BatchActiveCount,
@@ -65,10 +66,10 @@ JOIN enrolment e ON e.programme_id = :programme_id
 JOIN source_record r ON r.id = e.source_record_id
 JOIN person p ON p.id = e.person_id
 JOIN person gp ON gp.id = COALESCE(p.merged_into, p.id)
-WHERE {system_time}
+WHERE {system_time} AND RECEIVING
 GROUP BY q.qs, q.qe, e.benefit_code
 ORDER BY q.qs, e.benefit_code
-"""
+""".replace("RECEIVING", receiving_sql("e"))
 
 ERRORS = f"""
 SELECT * FROM (
@@ -98,15 +99,15 @@ WHERE d.n >= :spike_min AND d.n >= :spike_factor * t.median
 ORDER BY d.day
 """
 
-#: The programme's active persons and enrolments on a day, counted over the rows visible at a
+#: The programme's receiving persons and enrolments on a day, counted over the rows visible at a
 #: system time (`:at` = NULL: the current rows).
 ACTIVE_COUNT = """
 SELECT count(DISTINCT COALESCE(p.merged_into, p.id)) AS persons, count(*) AS enrolments
 FROM enrolment e JOIN person p ON p.id = e.person_id
 WHERE e.programme_id = {programme}
   AND e.start_date <= {day} AND (e.end_date IS NULL OR {day} <= e.end_date)
-  AND {system_time}
-"""
+  AND {system_time} AND RECEIVING
+""".replace("RECEIVING", receiving_sql("e"))
 
 BATCH_COUNTS = f"""
 SELECT b.id, b.batch_id, b.received_at,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from registry.overview.receiving import BESIDE_STATUSES, receiving_sql
+
 #: Each dimension's SQL expression over enrolment `e`, programme `g` and golden record `gp`.
 DIMENSION_SQL: dict[str, str] = {
     "programme": "g.code",
@@ -19,6 +21,8 @@ DIMENSION_SQL: dict[str, str] = {
         WHEN date_part('year', age(CAST(:as_of AS date), gp.birth_date)) < 80 THEN '67-79'
         ELSE '80+' END""",
     "benefit_code": "e.benefit_code",
+    "target_group": "e.target_group",
+    "municipality": "r.municipality",
 }
 
 #: The current system-time rows: not superseded, and the record not retracted.
@@ -39,7 +43,12 @@ def system_time(recorded_at: datetime | None) -> tuple[str, dict[str, Any]]:
     return AS_RECORDED, {"recorded_at": recorded_at}
 
 
-_ACTIVE_FROM = """
+#: The statuses reported beside the receiving counts, as an SQL list.
+BESIDE_SQL = ", ".join(f"'{s}'" for s in BESIDE_STATUSES)
+
+#: Episodes covering :as_of that are receiving or beside it (a status outside the
+#: vocabulary is neither: the quality report flags it).
+_COVERING_FROM = f"""
 FROM enrolment e
 JOIN source_record r ON r.id = e.source_record_id
 JOIN programme g ON g.id = e.programme_id
@@ -47,26 +56,77 @@ JOIN person p ON p.id = e.person_id
 JOIN person gp ON gp.id = COALESCE(p.merged_into, p.id)
 WHERE e.start_date <= CAST(:as_of AS date)
   AND (e.end_date IS NULL OR CAST(:as_of AS date) <= e.end_date)
-  AND {system_time}
+  AND ({receiving_sql("e")} OR e.status IN ({BESIDE_SQL}))
+  AND {{system_time}}
+"""
+
+#: Receiving episodes covering :as_of.
+_ACTIVE_FROM = f"""
+FROM enrolment e
+JOIN source_record r ON r.id = e.source_record_id
+JOIN programme g ON g.id = e.programme_id
+JOIN person p ON p.id = e.person_id
+JOIN person gp ON gp.id = COALESCE(p.merged_into, p.id)
+WHERE e.start_date <= CAST(:as_of AS date)
+  AND (e.end_date IS NULL OR CAST(:as_of AS date) <= e.end_date)
+  AND {receiving_sql("e")}
+  AND {{system_time}}
+"""
+
+#: Each episode's class in the covering rows: receiving, or (else) suspended.
+_CLASSES = f"{receiving_sql('e')} AS rcv, e.status = 'suspended' AS sus"
+
+#: Persons by class: each person of a cell counts once, in the first class one of their
+#: episodes in the cell has (receiving, suspended, pending), so suspended = |R ∪ S| - |R|.
+_BY_CLASS = """count(DISTINCT pid) FILTER (WHERE rcv) AS persons,
+       count(*) FILTER (WHERE rcv) AS enrolments,
+       count(DISTINCT pid) FILTER (WHERE rcv OR sus)
+           - count(DISTINCT pid) FILTER (WHERE rcv) AS suspended,
+       count(DISTINCT pid) - count(DISTINCT pid) FILTER (WHERE rcv OR sus) AS pending"""
+
+#: Persons with a suspended or pending episode covering :as_of (the restriction of
+#: `beside_only`): the partial index ix_enrolment_beside finds their episodes.
+_BESIDE_PERSONS = f"""
+SELECT COALESCE(p.merged_into, p.id) FROM enrolment e
+JOIN source_record r ON r.id = e.source_record_id
+JOIN person p ON p.id = e.person_id
+WHERE e.superseded_at IS NULL AND e.status IN ({BESIDE_SQL})
+  AND e.start_date <= CAST(:as_of AS date)
+  AND (e.end_date IS NULL OR CAST(:as_of AS date) <= e.end_date)
+  AND NOT r.retracted
 """
 
 
+def _covering(system_time: str, beside_only: bool) -> str:
+    """The covering rows; `beside_only`: of persons with a beside episode (current rows)."""
+    rows = _COVERING_FROM.format(system_time=system_time)
+    return rows + (f"  AND gp.id IN ({_BESIDE_PERSONS})\n" if beside_only else "")
+
+
 def coverage_sql(dimensions: list[str], system_time: str) -> str:
-    """Distinct persons and enrolments per combination of dimensions, plus the grand total."""
+    """Receiving persons and enrolments, suspended and pending persons beside, per
+    combination of dimensions, plus the grand total."""
     inner = ", ".join(f"{DIMENSION_SQL[d]} AS d{i}" for i, d in enumerate(dimensions))
     cols = ", ".join(f"d{i}" for i in range(len(dimensions)))
     order = ", ".join(f"d{i} NULLS LAST" for i in range(len(dimensions)))
     return f"""
 SELECT {cols}, GROUPING({cols}) <> 0 AS is_total,
-       count(DISTINCT pid) AS persons, count(*) AS enrolments
-FROM (SELECT {inner}, gp.id AS pid {_ACTIVE_FROM.format(system_time=system_time)}) a
+       {_BY_CLASS}
+FROM (SELECT {inner}, gp.id AS pid, {_CLASSES} {_covering(system_time, False)}) a
 GROUP BY GROUPING SETS (({cols}), ())
 ORDER BY is_total, {order}
 """
 
 
-def coverage_cube_sql(dimensions: list[str], sets: list[tuple[int, ...]], system_time: str) -> str:
-    """Distinct persons and enrolments per cell of each grouping set (indexes into dimensions).
+def coverage_cube_sql(
+    dimensions: list[str],
+    sets: list[tuple[int, ...]],
+    system_time: str,
+    beside_only: bool = False,
+) -> str:
+    """Persons by class and receiving enrolments per cell of each grouping set (indexes
+    into dimensions); `beside_only` counts only persons with a beside episode on the day
+    (their suspended and pending counts are exact, the receiving ones are not).
 
     `mask` is GROUPING() over every dimension: bit (n - 1 - i) is set where dimension i is
     summed over, so a row's set is the dimensions whose bit is clear.
@@ -76,8 +136,8 @@ def coverage_cube_sql(dimensions: list[str], sets: list[tuple[int, ...]], system
     grouping = ", ".join("(" + ", ".join(f"d{i}" for i in s) + ")" for s in sets)
     return f"""
 SELECT {cols}, GROUPING({cols}) AS mask,
-       count(DISTINCT pid) AS persons, count(*) AS enrolments
-FROM (SELECT {inner}, gp.id AS pid {_ACTIVE_FROM.format(system_time=system_time)}) a
+       {_BY_CLASS}
+FROM (SELECT {inner}, gp.id AS pid, {_CLASSES} {_covering(system_time, beside_only)}) a
 GROUP BY GROUPING SETS ({grouping})
 """
 
@@ -144,8 +204,8 @@ SELECT true, NULL, 0 WHERE (SELECT stale FROM stale)
 """
 
 
-#: The active episodes with their resolved person, as `a` (used by person-level answers).
-ACTIVE_EPISODES = """
+#: The receiving episodes with their resolved person, as `a` (used by person-level answers).
+ACTIVE_EPISODES = f"""
 SELECT gp.id AS pid, g.code AS programme, r.source_id, e.benefit_code, e.start_date,
        e.end_date, e.region
 FROM enrolment e
@@ -155,7 +215,8 @@ JOIN person p ON p.id = e.person_id
 JOIN person gp ON gp.id = COALESCE(p.merged_into, p.id)
 WHERE e.start_date <= CAST(:as_of AS date)
   AND (e.end_date IS NULL OR CAST(:as_of AS date) <= e.end_date)
-  AND {system_time}
+  AND {receiving_sql("e")}
+  AND {{system_time}}
 """
 
 _GRANTS = """jsonb_agg(jsonb_build_object(
@@ -178,9 +239,10 @@ LIMIT :limit
 """
 
 
-#: Active persons per programme per period: periods cut [from, to] into calendar months,
-#: ISO weeks or quarters (the first and last clipped to the range).
-TIMESERIES = """
+#: Receiving persons per programme per period, suspended and pending persons beside them
+#: (each person once per period and programme, in the first class they have in it): periods
+#: cut [from, to] into calendar months, ISO weeks or quarters (the first and last clipped).
+TIMESERIES = f"""
 WITH periods AS (
     SELECT greatest(p, CAST(:from AS date)) AS period_start,
            least(CAST(p + CAST(:step AS interval) - interval '1 day' AS date),
@@ -188,22 +250,26 @@ WITH periods AS (
     FROM generate_series(date_trunc(:unit, CAST(:from AS date)),
                          CAST(:to AS date), CAST(:step AS interval)) AS p
 ), episodes AS (
-    SELECT gp.id AS pid, e.programme_id, e.start_date, e.end_date
+    SELECT gp.id AS pid, e.programme_id, e.start_date, e.end_date, {_CLASSES}
     FROM enrolment e
     JOIN source_record r ON r.id = e.source_record_id
     JOIN person p ON p.id = e.person_id
     JOIN person gp ON gp.id = COALESCE(p.merged_into, p.id)
-    WHERE {system_time}
+    WHERE {{system_time}}
+      AND ({receiving_sql("e")} OR e.status IN ({BESIDE_SQL}))
       AND e.start_date <= CAST(:to AS date)
       AND (e.end_date IS NULL OR e.end_date >= CAST(:from AS date))
       AND (CAST(:programme AS text) IS NULL
            OR e.programme_id = (SELECT id FROM programme WHERE code = :programme))
 )
 SELECT CAST(d.period_start AS date) AS period_start, d.period_end, g.code AS programme,
-       count(DISTINCT x.pid) AS persons
+       count(DISTINCT x.pid) FILTER (WHERE x.rcv) AS persons,
+       count(DISTINCT x.pid) FILTER (WHERE x.rcv OR x.sus)
+           - count(DISTINCT x.pid) FILTER (WHERE x.rcv) AS suspended,
+       count(DISTINCT x.pid) - count(DISTINCT x.pid) FILTER (WHERE x.rcv OR x.sus) AS pending
 FROM periods d
 CROSS JOIN programme g
-LEFT JOIN episodes x ON x.programme_id = g.id AND {active}
+LEFT JOIN episodes x ON x.programme_id = g.id AND {{active}}
 WHERE CAST(:programme AS text) IS NULL OR g.code = :programme
 GROUP BY d.period_start, d.period_end, g.code
 ORDER BY d.period_start, g.code

@@ -17,10 +17,14 @@ Count = int | None
 
 @dataclass(frozen=True)
 class Counts:
-    """Distinct persons and enrolments."""
+    """Distinct receiving persons and their enrolments; suspended and pending persons beside."""
 
     persons: Count
     enrolments: Count
+    #: persons with a suspended episode on the day and no receiving one (in the cell)
+    suspended: Count = None
+    #: persons with a pending episode on the day and neither a receiving nor a suspended one
+    pending: Count = None
 
 
 @dataclass(frozen=True)
@@ -34,11 +38,17 @@ class CoverageRow:
     benefit_code: str | None = None
     persons: Count = None
     enrolments: Count = None
+    target_group: str | None = None
+    municipality: str | None = None
+    #: beside the receiving persons, as in `Counts`
+    suspended: Count = None
+    pending: Count = None
 
 
 @dataclass(frozen=True)
 class Coverage:
-    """Distinct persons and enrolments active on a date, by the requested dimensions."""
+    """Distinct persons receiving on a date and their enrolments, by the requested dimensions
+    (suspended and pending persons beside them)."""
 
     as_of: str
     by: list[str]
@@ -103,12 +113,14 @@ class PersonsInProgrammes:
 
 @dataclass(frozen=True)
 class TimeseriesRow:
-    """Distinct active persons of a programme in one period."""
+    """Distinct receiving persons of a programme in one period (suspended, pending beside)."""
 
     period_start: str
     period_end: str
     programme: str
     persons: Count
+    suspended: Count = None
+    pending: Count = None
 
 
 @dataclass(frozen=True)
@@ -378,7 +390,7 @@ def to_json(answer: Answer) -> dict[str, Any]:
     if isinstance(answer, Coverage):
         data["rows"] = [
             {d: row[d] for d in answer.by}
-            | {"persons": row["persons"], "enrolments": row["enrolments"]}
+            | {k: row[k] for k in ("persons", "enrolments", "suspended", "pending")}
             for row in data["rows"]
         ]
     return data

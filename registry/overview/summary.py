@@ -1,7 +1,8 @@
 """The person summary behind fast coverage and overlaps: refreshed from dirty marks, exact.
 
-Per resolved person, the boundaries of all current episodes cut time into elementary
-segments; in each segment the set of active (programme, region) keys is constant. A person
+Per resolved person, the boundaries of their current receiving episodes (`receiving.py`;
+suspended and pending ones are not in the summary) cut time into elementary segments; in
+each segment the set of receiving (programme, region) keys is constant. A person
 is counted once per key (`overview_spell`) and once per programme combination
 (`overview_combination`) in the segment covering a date, so distinct persons become plain
 counts. Queries read the summary only in the same statement that finds no dirty mark.
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from registry.core.db import execute_script
 from registry.core.locks import LockSpace, try_hold
+from registry.overview.receiving import receiving_sql
 
 #: Advisory-lock key: one refresh at a time (others skip; the marks wait for the next one).
 
@@ -52,7 +54,7 @@ WITH owners AS (
 ), episodes AS (
     SELECT o.pid, e.programme_id, e.region, e.start_date AS s, e.end_date AS t
     FROM owners o JOIN enrolment e ON e.person_id = o.id AND e.superseded_at IS NULL
-    WHERE o.pid IN (SELECT pid FROM overview_resolved)
+    WHERE o.pid IN (SELECT pid FROM overview_resolved) AND RECEIVING
 ), bounds AS (
     SELECT pid, s AS b FROM episodes
     UNION
@@ -71,7 +73,7 @@ INSERT INTO overview_combination (person_id, start_date, end_date, programme_ids
 SELECT pid, s, t, array_agg(DISTINCT programme_id ORDER BY programme_id)
 FROM overview_cover GROUP BY pid, s, t;
 DELETE FROM overview_dirty WHERE id IN (SELECT id FROM overview_claim);
-"""
+""".replace("RECEIVING", receiving_sql("e"))
 
 
 #: One pass of the refresh: claim up to :limit dirty marks, recompute their persons, then
