@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from registry.access.principal import Principal
 from registry.core.errors import Forbidden, InvalidInput
 from registry.overview.disclosure import DEFAULT_K, suppress_cells
+from registry.overview.findings import status_findings
 from registry.overview.queries import system_time
 from registry.overview.receiving import receiving_sql
 from registry.overview.schemas import (
@@ -198,7 +199,7 @@ def quality_report(
     suppress: bool = False,
     k: int = DEFAULT_K,
 ) -> QualityReport:
-    """Recipients per quarter and benefit code, error lists, and detected data breaks."""
+    """Recipients per quarter and benefit code, error lists, detected data breaks, findings."""
     _readable(principal, code)
     programme = get_programme(session, code)
     end = end or date.today()
@@ -256,6 +257,9 @@ def quality_report(
             ),
         ),
         suppressed=any(q.suppressed for q in quarters),
+        findings=status_findings(
+            session, programme.id, code, end, (condition, params), suppress, k
+        ),
     )
 
 

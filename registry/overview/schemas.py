@@ -6,7 +6,7 @@ hides them. A field whose wire name is a Python keyword carries a pydantic alias
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
@@ -356,7 +356,8 @@ class DataBreaks:
 
 @dataclass(frozen=True)
 class QualityReport:
-    """A feed's data-quality report: recipients, error lists per category, data breaks."""
+    """A feed's data-quality report: recipients, error lists per category, data breaks,
+    findings."""
 
     programme: str
     start: Annotated[str, Field(alias="from")]
@@ -366,6 +367,8 @@ class QualityReport:
     errors: dict[str, ErrorList]
     data_breaks: DataBreaks
     suppressed: bool
+    #: status/date contradictions and the adult-area checks (`registry.overview.findings`)
+    findings: list[QualityFinding] = field(default_factory=list)
 
 
 #: Every overview answer.
@@ -394,3 +397,18 @@ def to_json(answer: Answer) -> dict[str, Any]:
             for row in data["rows"]
         ]
     return data
+
+
+@dataclass(frozen=True)
+class QualityFinding:
+    """One quality rule over a programme's current episodes: how many break it, and whose.
+
+    `source_ids` is a sample (the first by source id); null when the report is suppressed.
+    """
+
+    code: str
+    programme: str
+    severity: str
+    rule: str
+    count: Count
+    source_ids: list[str] | None
