@@ -199,3 +199,31 @@ def test_analyst_beside_counts_are_suppressed(client: TestClient, beside: Regist
         client, beside.setup.analyst, "timeseries", **{"from": "2024-06-01", "to": "2024-06-30"}
     )
     assert all(r["suspended"] in (0, None) and r["pending"] in (0, None) for r in series["rows"])
+
+
+def test_target_group_and_municipality_are_dimensions(
+    client: TestClient, registry: Registry
+) -> None:
+    token = registry.setup.oversight
+    body = get(client, token, "coverage", as_of=JUNE, by="target_group")
+    assert {r["target_group"]: (r["persons"], r["enrolments"]) for r in body["rows"]} == {
+        "1.1.1": (2, 2),
+        "1.2.2": (3, 4),
+    }
+    body = get(client, token, "coverage", as_of=JUNE, by="programme,municipality")
+    assert {(r["programme"], r["municipality"]): r["persons"] for r in body["rows"]} == {
+        ("SEL104", "157"): 2,
+        ("SEL85", "157"): 3,
+    }
+    assert body["total"]["persons"] == 4
+    csv = client.get(
+        "/api/v1/overview/coverage",
+        params={"as_of": JUNE, "by": "municipality,target_group"},
+        headers={**bearer(token), "Accept": "text/csv"},
+    ).text.splitlines()
+    assert csv[0] == "section,municipality,target_group,persons,enrolments,suspended,pending"
+    assert "row,157,1.2.2,3,4,0,0" in csv
+    # analysts: small cells hidden, in these dimensions as in every other
+    hidden = get(client, registry.setup.analyst, "coverage", as_of=JUNE, by="target_group")
+    assert hidden["suppressed"] is True
+    assert all(r["persons"] is None for r in hidden["rows"])
