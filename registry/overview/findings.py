@@ -89,6 +89,9 @@ RULES = (
     ),
 )
 
+#: Every finding's code, in the report's order.
+FINDING_CODES = tuple(r.code for r in RULES)
+
 _CASES = ",\n        ".join(f"CASE WHEN {r.condition} THEN '{r.code}' END" for r in RULES)
 
 FINDINGS = f"""

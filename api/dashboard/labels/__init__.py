@@ -12,6 +12,7 @@ from api.dashboard.labels.common import COMMON
 from api.dashboard.labels.overview import OVERVIEW
 from api.dashboard.labels.persons import PERSONS
 from api.dashboard.labels.quality import QUALITY
+from api.dashboard.labels.receiving import RECEIVING
 from api.dashboard.labels.review import REVIEW
 from api.dashboard.labels.session import SESSION
 
@@ -26,6 +27,7 @@ AREAS: tuple[dict[str, dict[str, str]], ...] = (
     REVIEW,
     AUDIT,
     ADMIN,
+    RECEIVING,
 )
 
 
