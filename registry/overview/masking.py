@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 
 from registry.overview.disclosure import programme_pattern, protect, small, total_is_secret
 from registry.overview.lattice import Cell, Dims, answer_pattern, finest_table, subsets
-from registry.overview.queries import SUMMARY_COVERAGE, coverage_cube_sql, system_time
+from registry.overview.queries import (
+    SUMMARY_BESIDE,
+    SUMMARY_COVERAGE,
+    coverage_cube_sql,
+    system_time,
+)
 
 #: Receiving persons, enrolments, suspended and pending persons per cell of each table
 #: (dimensions in the finest table's order).
@@ -82,22 +87,12 @@ def _programme_counts(
     return counts[dims]
 
 
-def cube_counts(
-    session: Session,
-    as_of: date,
-    dims: Dims,
-    recorded_at: datetime | None,
-    beside_only: bool = False,
-) -> Counts:
-    """Every table by a subset of the dimensions, from the episodes in one statement.
-
-    `beside_only`: only persons with a suspended or pending episode on the day (current
-    rows), whose beside counts are then exact and fast to find.
-    """
+def cube_counts(session: Session, as_of: date, dims: Dims, recorded_at: datetime | None) -> Counts:
+    """Every table by a subset of the dimensions, from the episodes in one statement."""
     condition, params = system_time(recorded_at)
     parts = subsets(dims)
     sets = [tuple(dims.index(d) for d in part) for part in parts]
-    sql = coverage_cube_sql(list(dims), sets, condition, beside_only)
+    sql = coverage_cube_sql(list(dims), sets, condition)
     counts: Counts = {part: {} for part in parts}
     n = len(dims)
     for row in session.execute(text(sql), {"as_of": as_of, **params}):
@@ -112,9 +107,36 @@ def cube_counts(
     return counts
 
 
+#: The summary's beside levels (GROUPING(programme, region)) and the table each belongs to.
+LEVELS: dict[int, Dims] = {0: ("programme", "region"), 1: ("programme",), 2: ("region",), 3: ()}
+
+#: Suspended and pending persons per cell of each table by programme and/or region.
+Beside = dict[Dims, dict[Cell, tuple[int, int]]]
+
+
+def summary_beside(session: Session, as_of: date) -> Beside | None:
+    """Suspended and pending persons per cell and margin of coverage by programme and
+    region, from the summary's beside segments; None while the summary is stale."""
+    result = session.execute(text(SUMMARY_BESIDE), {"as_of": as_of}).all()
+    if any(r.stale for r in result):
+        return None
+    beside: Beside = {part: {} for part in LEVELS.values()}
+    for r in result:
+        part = LEVELS[int(r.level)]
+        values = {"programme": r.code, "region": r.region}
+        cell = tuple(values[d] for d in part)
+        suspended, pending = beside[part].get(cell, (0, 0))
+        if r.status == "suspended":
+            suspended += int(r.persons)
+        else:
+            pending += int(r.persons)
+        beside[part][cell] = (suspended, pending)
+    return beside
+
+
 def summary_counts(session: Session, as_of: date, dims: Dims) -> Counts | None:
     """The tables by programme (and region) and their margins: receiving persons from the
-    summary, suspended and pending persons from their own episodes; None if stale."""
+    summary, suspended and pending persons from its beside segments; None if stale."""
     result = session.execute(
         text(SUMMARY_COVERAGE), {"as_of": as_of, "by_programme_only": False, "margins": True}
     ).all()
@@ -145,12 +167,14 @@ def summary_counts(session: Session, as_of: date, dims: Dims) -> Counts | None:
                 int(r.persons),
                 enrolments_by.get(("region", r.region), 0),
             )
-    beside = cube_counts(session, as_of, dims, None, beside_only=True)
+    beside = summary_beside(session, as_of)
+    if beside is None:
+        return None
     counts: Counts = {}
     for part, cells in receiving.items():
         others = beside.get(part, {})
         counts[part] = {
-            cell: (*cells.get(cell, (0, 0)), *others.get(cell, (0, 0, 0, 0))[2:])
+            cell: (*cells.get(cell, (0, 0)), *others.get(cell, (0, 0)))
             for cell in {**cells, **others}
         }
     counts[()].setdefault((), (0, 0, 0, 0))

@@ -84,24 +84,6 @@ _BY_CLASS = """count(DISTINCT pid) FILTER (WHERE rcv) AS persons,
            - count(DISTINCT pid) FILTER (WHERE rcv) AS suspended,
        count(DISTINCT pid) - count(DISTINCT pid) FILTER (WHERE rcv OR sus) AS pending"""
 
-#: Persons with a suspended or pending episode covering :as_of (the restriction of
-#: `beside_only`): the partial index ix_enrolment_beside finds their episodes.
-_BESIDE_PERSONS = f"""
-SELECT COALESCE(p.merged_into, p.id) FROM enrolment e
-JOIN source_record r ON r.id = e.source_record_id
-JOIN person p ON p.id = e.person_id
-WHERE e.superseded_at IS NULL AND e.status IN ({BESIDE_SQL})
-  AND e.start_date <= CAST(:as_of AS date)
-  AND (e.end_date IS NULL OR CAST(:as_of AS date) <= e.end_date)
-  AND NOT r.retracted
-"""
-
-
-def _covering(system_time: str, beside_only: bool) -> str:
-    """The covering rows; `beside_only`: of persons with a beside episode (current rows)."""
-    rows = _COVERING_FROM.format(system_time=system_time)
-    return rows + (f"  AND gp.id IN ({_BESIDE_PERSONS})\n" if beside_only else "")
-
 
 def coverage_sql(dimensions: list[str], system_time: str) -> str:
     """Receiving persons and enrolments, suspended and pending persons beside, per
@@ -112,21 +94,15 @@ def coverage_sql(dimensions: list[str], system_time: str) -> str:
     return f"""
 SELECT {cols}, GROUPING({cols}) <> 0 AS is_total,
        {_BY_CLASS}
-FROM (SELECT {inner}, gp.id AS pid, {_CLASSES} {_covering(system_time, False)}) a
+FROM (SELECT {inner}, gp.id AS pid, {_CLASSES} {_COVERING_FROM.format(system_time=system_time)}) a
 GROUP BY GROUPING SETS (({cols}), ())
 ORDER BY is_total, {order}
 """
 
 
-def coverage_cube_sql(
-    dimensions: list[str],
-    sets: list[tuple[int, ...]],
-    system_time: str,
-    beside_only: bool = False,
-) -> str:
+def coverage_cube_sql(dimensions: list[str], sets: list[tuple[int, ...]], system_time: str) -> str:
     """Persons by class and receiving enrolments per cell of each grouping set (indexes
-    into dimensions); `beside_only` counts only persons with a beside episode on the day
-    (their suspended and pending counts are exact, the receiving ones are not).
+    into dimensions).
 
     `mask` is GROUPING() over every dimension: bit (n - 1 - i) is set where dimension i is
     summed over, so a row's set is the dimensions whose bit is clear.
@@ -137,7 +113,7 @@ def coverage_cube_sql(
     return f"""
 SELECT {cols}, GROUPING({cols}) AS mask,
        {_BY_CLASS}
-FROM (SELECT {inner}, gp.id AS pid, {_CLASSES} {_covering(system_time, beside_only)}) a
+FROM (SELECT {inner}, gp.id AS pid, {_CLASSES} {_COVERING_FROM.format(system_time=system_time)}) a
 GROUP BY GROUPING SETS ({grouping})
 """
 
@@ -191,6 +167,18 @@ SELECT 'total', NULL, NULL, count(*), 0 FROM overview_combination
 WHERE {_SUMMARY_ACTIVE} AND NOT (SELECT stale FROM stale)
 UNION ALL
 SELECT 'stale', NULL, NULL, 0, 0 WHERE (SELECT stale FROM stale)
+"""
+
+#: Suspended and pending persons per cell and margin of coverage by programme and region,
+#: from the summary's beside segments (same dirty check; `level` as in `OverviewBeside`).
+SUMMARY_BESIDE = f"""
+WITH stale AS (SELECT EXISTS (SELECT 1 FROM overview_dirty) AS stale)
+SELECT false AS stale, b.level, g.code, b.region, b.status, count(*) AS persons
+FROM overview_beside b LEFT JOIN programme g ON g.id = b.programme_id
+WHERE {_SUMMARY_ACTIVE} AND NOT (SELECT stale FROM stale)
+GROUP BY b.level, g.code, b.region, b.status
+UNION ALL
+SELECT true, 0, NULL, NULL, NULL, 0 WHERE (SELECT stale FROM stale)
 """
 
 #: Persons by the set of programmes they are active in, from the summary (same dirty check).

@@ -17,7 +17,8 @@ from registry.overview.access import OVERVIEW_READERS, scope_sql, suppressing
 from registry.overview.disclosure import DEFAULT_K, programme_pattern
 from registry.overview.masking import (
     MEASURES,
-    cube_counts,
+    Beside,
+    summary_beside,
     suppress_overlaps,
     suppressed_coverage,
 )
@@ -121,8 +122,8 @@ def _coverage_from_episodes(
 
 
 def _coverage_from_summary(session: Session, as_of: date, dimensions: list[str]) -> Table | None:
-    """Coverage by programme (and region): receiving persons from the person summary, the
-    beside ones from their episodes; None while the summary is stale."""
+    """Coverage by programme (and region) from the person summary (receiving persons, and
+    the beside ones from its beside segments); None while the summary is stale."""
     by_programme_only = dimensions == ["programme"]
     result = session.execute(
         text(SUMMARY_COVERAGE),
@@ -131,7 +132,9 @@ def _coverage_from_summary(session: Session, as_of: date, dimensions: list[str])
     if any(r.kind == "stale" for r in result):
         return None
     dims = ("programme",) if by_programme_only else ("programme", "region")
-    beside = cube_counts(session, as_of, dims, None, beside_only=True)
+    beside = summary_beside(session, as_of)
+    if beside is None:
+        return None
     cells = {
         (r.code, r.region): (int(r.persons), int(r.enrolments)) for r in result if r.kind == "cell"
     }
@@ -167,10 +170,10 @@ def _coverage_from_summary(session: Session, as_of: date, dimensions: list[str])
     return rows, total
 
 
-def _beside_of(beside: Any, part: tuple[str, ...], cell: tuple[Any, ...]) -> dict[str, int]:
+def _beside_of(beside: Beside, part: tuple[str, ...], cell: tuple[Any, ...]) -> dict[str, int]:
     """The suspended and pending persons of one cell of the beside counts (0 when none)."""
-    found = beside.get(part, {}).get(cell, (0, 0, 0, 0))
-    return {"suspended": found[2], "pending": found[3]}
+    suspended, pending = beside.get(part, {}).get(cell, (0, 0))
+    return {"suspended": suspended, "pending": pending}
 
 
 def overlaps(

@@ -132,6 +132,16 @@ def test_summary_path_and_episode_path_agree(
                 " JOIN source_record r ON r.person_id = p.id WHERE r.source_id = 'A5'"
             )
         ).scalar_one()
+        # its pending episode is in the beside segments, in its cell and every margin
+        levels = session.execute(
+            text(
+                "SELECT array_agg(b.level ORDER BY b.level) FROM overview_beside b"
+                " JOIN source_record r ON r.person_id = b.person_id WHERE r.source_id = 'A5'"
+                " AND b.start_date <= DATE '2024-06-30'"
+                " AND (b.end_date IS NULL OR b.end_date >= DATE '2024-06-30')"
+            )
+        ).scalar_one()
+        assert levels == [0, 1, 2, 3]
     assert answers() == from_summary
     # and the API's as-recorded answer (always the episodes) is the same
     recorded = latest_recorded(engine).isoformat()
