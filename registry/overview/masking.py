@@ -114,10 +114,11 @@ LEVELS: dict[int, Dims] = {0: ("programme", "region"), 1: ("programme",), 2: ("r
 Beside = dict[Dims, dict[Cell, tuple[int, int]]]
 
 
-def summary_beside(session: Session, as_of: date) -> Beside | None:
-    """Suspended and pending persons per cell and margin of coverage by programme and
-    region, from the summary's beside segments; None while the summary is stale."""
-    result = session.execute(text(SUMMARY_BESIDE), {"as_of": as_of}).all()
+def summary_beside(session: Session, as_of: date, parts: list[Dims]) -> Beside | None:
+    """Suspended and pending persons per cell of the tables `parts` (by programme and/or
+    region, () the total), from the summary's beside segments; None while it is stale."""
+    levels = [level for level, part in LEVELS.items() if part in parts]
+    result = session.execute(text(SUMMARY_BESIDE), {"as_of": as_of, "levels": levels}).all()
     if any(r.stale for r in result):
         return None
     beside: Beside = {part: {} for part in LEVELS.values()}
@@ -167,7 +168,7 @@ def summary_counts(session: Session, as_of: date, dims: Dims) -> Counts | None:
                 int(r.persons),
                 enrolments_by.get(("region", r.region), 0),
             )
-    beside = summary_beside(session, as_of)
+    beside = summary_beside(session, as_of, list(receiving))
     if beside is None:
         return None
     counts: Counts = {}

@@ -170,12 +170,13 @@ SELECT 'stale', NULL, NULL, 0, 0 WHERE (SELECT stale FROM stale)
 """
 
 #: Suspended and pending persons per cell and margin of coverage by programme and region,
-#: from the summary's beside segments (same dirty check; `level` as in `OverviewBeside`).
+#: from the summary's beside segments (same dirty check; `level` as in `OverviewBeside`,
+#: only the :levels asked for).
 SUMMARY_BESIDE = f"""
 WITH stale AS (SELECT EXISTS (SELECT 1 FROM overview_dirty) AS stale)
 SELECT false AS stale, b.level, g.code, b.region, b.status, count(*) AS persons
 FROM overview_beside b LEFT JOIN programme g ON g.id = b.programme_id
-WHERE {_SUMMARY_ACTIVE} AND NOT (SELECT stale FROM stale)
+WHERE {_SUMMARY_ACTIVE} AND NOT (SELECT stale FROM stale) AND b.level = ANY(:levels)
 GROUP BY b.level, g.code, b.region, b.status
 UNION ALL
 SELECT true, 0, NULL, NULL, NULL, 0 WHERE (SELECT stale FROM stale)

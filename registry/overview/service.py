@@ -132,7 +132,7 @@ def _coverage_from_summary(session: Session, as_of: date, dimensions: list[str])
     if any(r.kind == "stale" for r in result):
         return None
     dims = ("programme",) if by_programme_only else ("programme", "region")
-    beside = summary_beside(session, as_of)
+    beside = summary_beside(session, as_of, [dims, ()])
     if beside is None:
         return None
     cells = {
