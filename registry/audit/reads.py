@@ -65,13 +65,14 @@ WHERE g.code = :programme AND r.source_id = ANY(:source_ids) AND r.person_id IS 
 
 
 def quality_report_persons(session: Session, report: dict[str, Any]) -> list[str]:
-    """The persons behind the source ids a quality report's error lists show (one query)."""
+    """The persons behind the source ids a quality report's error lists and findings show
+    (one query)."""
     source_ids = {
         item["source_id"]
         for entry in report["errors"].values()
         for item in entry["items"]
         if item.get("source_id")
-    }
+    } | {s for finding in report.get("findings", []) for s in finding["source_ids"] or []}
     return record_persons(session, report["programme"], source_ids)
 
 

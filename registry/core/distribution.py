@@ -42,6 +42,7 @@ PLAN: dict[str, Placement] = {
     "overview_dirty": Distributed("person_id", PERSON),
     "overview_spell": Distributed("person_id", PERSON),
     "overview_combination": Distributed("person_id", PERSON),
+    "overview_beside": Distributed("person_id", PERSON),
     # directories and per-record history, keyed by what is looked up
     "person_identifier": Distributed("digest", "national_id"),
     "blocking_key": Distributed("key", "blocking"),

@@ -83,6 +83,10 @@ def _quality(a: dict[str, Any]) -> Rows:
     rows += [{"section": "start_date_spike", **s} for s in breaks["start_date_spikes"]]
     rows += [{"section": "active_count_jump", **j} for j in breaks["active_count_jumps"]]
     rows += [{"section": "batch_active_count", **c} for c in breaks["batch_active_counts"]]
+    rows += [
+        {"section": "finding", **f, "source_ids": " ".join(f["source_ids"] or [])}
+        for f in a.get("findings", [])
+    ]
     return rows
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Uuid,
     func,
@@ -85,6 +86,27 @@ class OverviewCombination(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     programme_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+
+
+class OverviewBeside(Base):
+    """A resolved person's date segment in which they are suspended or pending, not receiving,
+    in one cell or margin of coverage by programme and region.
+
+    `level` is GROUPING(programme, region): 0 a (programme, region) cell, 1 a programme, 2 a
+    region, 3 the total (the summed dimension is null). `status` is the first of suspended,
+    pending the person's episodes there have.
+    """
+
+    __tablename__ = "overview_beside"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    programme_id: Mapped[int | None] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(16))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
 
 
 #: Persons merged into a survivor, found without scanning `person` (the summary's refresh).

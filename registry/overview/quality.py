@@ -14,7 +14,9 @@ from registry.access.principal import Principal
 from registry.core.errors import Forbidden, InvalidInput
 from registry.overview.declared_breaks import declared_breaks
 from registry.overview.disclosure import DEFAULT_K, suppress_cells
+from registry.overview.findings import status_findings
 from registry.overview.queries import system_time
+from registry.overview.receiving import receiving_sql
 from registry.overview.schemas import (
     ActiveCountJump,
     BatchActiveCount,
@@ -67,10 +69,10 @@ JOIN enrolment e ON e.programme_id = :programme_id
 JOIN source_record r ON r.id = e.source_record_id
 JOIN person p ON p.id = e.person_id
 JOIN person gp ON gp.id = COALESCE(p.merged_into, p.id)
-WHERE {system_time}
+WHERE {system_time} AND RECEIVING
 GROUP BY q.qs, q.qe, e.benefit_code
 ORDER BY q.qs, e.benefit_code
-"""
+""".replace("RECEIVING", receiving_sql("e"))
 
 ERRORS = f"""
 SELECT * FROM (
@@ -100,15 +102,15 @@ WHERE d.n >= :spike_min AND d.n >= :spike_factor * t.median
 ORDER BY d.day
 """
 
-#: The programme's active persons and enrolments on a day, counted over the rows visible at a
+#: The programme's receiving persons and enrolments on a day, counted over the rows visible at a
 #: system time (`:at` = NULL: the current rows).
 ACTIVE_COUNT = """
 SELECT count(DISTINCT COALESCE(p.merged_into, p.id)) AS persons, count(*) AS enrolments
 FROM enrolment e JOIN person p ON p.id = e.person_id
 WHERE e.programme_id = {programme}
   AND e.start_date <= {day} AND (e.end_date IS NULL OR {day} <= e.end_date)
-  AND {system_time}
-"""
+  AND {system_time} AND RECEIVING
+""".replace("RECEIVING", receiving_sql("e"))
 
 BATCH_COUNTS = f"""
 SELECT b.id, b.batch_id, b.received_at,
@@ -199,7 +201,7 @@ def quality_report(
     suppress: bool = False,
     k: int = DEFAULT_K,
 ) -> QualityReport:
-    """Recipients per quarter and benefit code, error lists, and detected data breaks."""
+    """Recipients per quarter and benefit code, error lists, detected data breaks, findings."""
     _readable(principal, code)
     programme = get_programme(session, code)
     end = end or date.today()
@@ -266,6 +268,9 @@ def quality_report(
             declared_breaks=declared,
         ),
         suppressed=any(q.suppressed for q in quarters),
+        findings=status_findings(
+            session, programme.id, code, end, (condition, params), suppress, k
+        ),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from registry.overview.receiving import BESIDE_STATUSES, receiving_sql
+
 #: Each dimension's SQL expression over enrolment `e`, programme `g` and golden record `gp`.
 DIMENSION_SQL: dict[str, str] = {
     "programme": "g.code",
@@ -41,7 +43,12 @@ def system_time(recorded_at: datetime | None) -> tuple[str, dict[str, Any]]:
     return AS_RECORDED, {"recorded_at": recorded_at}
 
 
-_ACTIVE_FROM = """
+#: The statuses reported beside the receiving counts, as an SQL list.
+BESIDE_SQL = ", ".join(f"'{s}'" for s in BESIDE_STATUSES)
+
+#: Episodes covering :as_of that are receiving or beside it (a status outside the
+#: vocabulary is neither: the quality report flags it).
+_COVERING_FROM = f"""
 FROM enrolment e
 JOIN source_record r ON r.id = e.source_record_id
 JOIN programme g ON g.id = e.programme_id
@@ -49,26 +56,53 @@ JOIN person p ON p.id = e.person_id
 JOIN person gp ON gp.id = COALESCE(p.merged_into, p.id)
 WHERE e.start_date <= CAST(:as_of AS date)
   AND (e.end_date IS NULL OR CAST(:as_of AS date) <= e.end_date)
-  AND {system_time}
+  AND ({receiving_sql("e")} OR e.status IN ({BESIDE_SQL}))
+  AND {{system_time}}
 """
+
+#: Receiving episodes covering :as_of.
+_ACTIVE_FROM = f"""
+FROM enrolment e
+JOIN source_record r ON r.id = e.source_record_id
+JOIN programme g ON g.id = e.programme_id
+JOIN person p ON p.id = e.person_id
+JOIN person gp ON gp.id = COALESCE(p.merged_into, p.id)
+WHERE e.start_date <= CAST(:as_of AS date)
+  AND (e.end_date IS NULL OR CAST(:as_of AS date) <= e.end_date)
+  AND {receiving_sql("e")}
+  AND {{system_time}}
+"""
+
+#: Each episode's class in the covering rows: receiving, or (else) suspended.
+_CLASSES = f"{receiving_sql('e')} AS rcv, e.status = 'suspended' AS sus"
+
+#: Persons by class: each person of a cell counts once, in the first class one of their
+#: episodes in the cell has (receiving, suspended, pending), so suspended = |R ∪ S| - |R|.
+_BY_CLASS = """count(DISTINCT pid) FILTER (WHERE rcv) AS persons,
+       count(*) FILTER (WHERE rcv) AS enrolments,
+       count(DISTINCT pid) FILTER (WHERE rcv OR sus)
+           - count(DISTINCT pid) FILTER (WHERE rcv) AS suspended,
+       count(DISTINCT pid) - count(DISTINCT pid) FILTER (WHERE rcv OR sus) AS pending"""
 
 
 def coverage_sql(dimensions: list[str], system_time: str) -> str:
-    """Distinct persons and enrolments per combination of dimensions, plus the grand total."""
+    """Receiving persons and enrolments, suspended and pending persons beside, per
+    combination of dimensions, plus the grand total."""
     inner = ", ".join(f"{DIMENSION_SQL[d]} AS d{i}" for i, d in enumerate(dimensions))
     cols = ", ".join(f"d{i}" for i in range(len(dimensions)))
     order = ", ".join(f"d{i} NULLS LAST" for i in range(len(dimensions)))
     return f"""
 SELECT {cols}, GROUPING({cols}) <> 0 AS is_total,
-       count(DISTINCT pid) AS persons, count(*) AS enrolments
-FROM (SELECT {inner}, gp.id AS pid {_ACTIVE_FROM.format(system_time=system_time)}) a
+       {_BY_CLASS}
+FROM (SELECT {inner}, gp.id AS pid, {_CLASSES} {_COVERING_FROM.format(system_time=system_time)}) a
 GROUP BY GROUPING SETS (({cols}), ())
 ORDER BY is_total, {order}
 """
 
 
 def coverage_cube_sql(dimensions: list[str], sets: list[tuple[int, ...]], system_time: str) -> str:
-    """Distinct persons and enrolments per cell of each grouping set (indexes into dimensions).
+    """Persons by class and receiving enrolments per cell of each grouping set (indexes
+    into dimensions).
 
     `mask` is GROUPING() over every dimension: bit (n - 1 - i) is set where dimension i is
     summed over, so a row's set is the dimensions whose bit is clear.
@@ -78,8 +112,8 @@ def coverage_cube_sql(dimensions: list[str], sets: list[tuple[int, ...]], system
     grouping = ", ".join("(" + ", ".join(f"d{i}" for i in s) + ")" for s in sets)
     return f"""
 SELECT {cols}, GROUPING({cols}) AS mask,
-       count(DISTINCT pid) AS persons, count(*) AS enrolments
-FROM (SELECT {inner}, gp.id AS pid {_ACTIVE_FROM.format(system_time=system_time)}) a
+       {_BY_CLASS}
+FROM (SELECT {inner}, gp.id AS pid, {_CLASSES} {_COVERING_FROM.format(system_time=system_time)}) a
 GROUP BY GROUPING SETS ({grouping})
 """
 
@@ -135,6 +169,19 @@ UNION ALL
 SELECT 'stale', NULL, NULL, 0, 0 WHERE (SELECT stale FROM stale)
 """
 
+#: Suspended and pending persons per cell and margin of coverage by programme and region,
+#: from the summary's beside segments (same dirty check; `level` as in `OverviewBeside`,
+#: only the :levels asked for).
+SUMMARY_BESIDE = f"""
+WITH stale AS (SELECT EXISTS (SELECT 1 FROM overview_dirty) AS stale)
+SELECT false AS stale, b.level, g.code, b.region, b.status, count(*) AS persons
+FROM overview_beside b LEFT JOIN programme g ON g.id = b.programme_id
+WHERE {_SUMMARY_ACTIVE} AND NOT (SELECT stale FROM stale) AND b.level = ANY(:levels)
+GROUP BY b.level, g.code, b.region, b.status
+UNION ALL
+SELECT true, 0, NULL, NULL, NULL, 0 WHERE (SELECT stale FROM stale)
+"""
+
 #: Persons by the set of programmes they are active in, from the summary (same dirty check).
 SUMMARY_COMBINATIONS = f"""
 WITH stale AS (SELECT EXISTS (SELECT 1 FROM overview_dirty) AS stale)
@@ -146,8 +193,8 @@ SELECT true, NULL, 0 WHERE (SELECT stale FROM stale)
 """
 
 
-#: The active episodes with their resolved person, as `a` (used by person-level answers).
-ACTIVE_EPISODES = """
+#: The receiving episodes with their resolved person, as `a` (used by person-level answers).
+ACTIVE_EPISODES = f"""
 SELECT gp.id AS pid, g.code AS programme, r.source_id, e.benefit_code, e.start_date,
        e.end_date, e.region
 FROM enrolment e
@@ -157,7 +204,8 @@ JOIN person p ON p.id = e.person_id
 JOIN person gp ON gp.id = COALESCE(p.merged_into, p.id)
 WHERE e.start_date <= CAST(:as_of AS date)
   AND (e.end_date IS NULL OR CAST(:as_of AS date) <= e.end_date)
-  AND {system_time}
+  AND {receiving_sql("e")}
+  AND {{system_time}}
 """
 
 _GRANTS = """jsonb_agg(jsonb_build_object(
@@ -180,9 +228,10 @@ LIMIT :limit
 """
 
 
-#: Active persons per programme per period: periods cut [from, to] into calendar months,
-#: ISO weeks or quarters (the first and last clipped to the range).
-TIMESERIES = """
+#: Receiving persons per programme per period, suspended and pending persons beside them
+#: (each person once per period and programme, in the first class they have in it): periods
+#: cut [from, to] into calendar months, ISO weeks or quarters (the first and last clipped).
+TIMESERIES = f"""
 WITH periods AS (
     SELECT greatest(p, CAST(:from AS date)) AS period_start,
            least(CAST(p + CAST(:step AS interval) - interval '1 day' AS date),
@@ -190,22 +239,26 @@ WITH periods AS (
     FROM generate_series(date_trunc(:unit, CAST(:from AS date)),
                          CAST(:to AS date), CAST(:step AS interval)) AS p
 ), episodes AS (
-    SELECT gp.id AS pid, e.programme_id, e.start_date, e.end_date
+    SELECT gp.id AS pid, e.programme_id, e.start_date, e.end_date, {_CLASSES}
     FROM enrolment e
     JOIN source_record r ON r.id = e.source_record_id
     JOIN person p ON p.id = e.person_id
     JOIN person gp ON gp.id = COALESCE(p.merged_into, p.id)
-    WHERE {system_time}
+    WHERE {{system_time}}
+      AND ({receiving_sql("e")} OR e.status IN ({BESIDE_SQL}))
       AND e.start_date <= CAST(:to AS date)
       AND (e.end_date IS NULL OR e.end_date >= CAST(:from AS date))
       AND (CAST(:programme AS text) IS NULL
            OR e.programme_id = (SELECT id FROM programme WHERE code = :programme))
 )
 SELECT CAST(d.period_start AS date) AS period_start, d.period_end, g.code AS programme,
-       count(DISTINCT x.pid) AS persons
+       count(DISTINCT x.pid) FILTER (WHERE x.rcv) AS persons,
+       count(DISTINCT x.pid) FILTER (WHERE x.rcv OR x.sus)
+           - count(DISTINCT x.pid) FILTER (WHERE x.rcv) AS suspended,
+       count(DISTINCT x.pid) - count(DISTINCT x.pid) FILTER (WHERE x.rcv OR x.sus) AS pending
 FROM periods d
 CROSS JOIN programme g
-LEFT JOIN episodes x ON x.programme_id = g.id AND {active}
+LEFT JOIN episodes x ON x.programme_id = g.id AND {{active}}
 WHERE CAST(:programme AS text) IS NULL OR g.code = :programme
 GROUP BY d.period_start, d.period_end, g.code
 ORDER BY d.period_start, g.code

@@ -15,6 +15,10 @@ BESIDE_STATUSES = ("suspended", "pending")
 
 
 def receiving_sql(alias: str = "e") -> str:
-    """The SQL condition: the episode `alias` is receiving (dates are checked apart)."""
+    """The SQL condition: the episode `alias` is receiving (dates are checked apart).
+
+    Written on the bare column (not COALESCE) so the planner estimates it from the column's
+    statistics: an expression gets a default selectivity near 1 %, a hundredfold too low.
+    """
     statuses = ", ".join(f"'{s}'" for s in RECEIVING_STATUSES)
-    return f"COALESCE({alias}.status, 'active') IN ({statuses})"
+    return f"({alias}.status IS NULL OR {alias}.status IN ({statuses}))"

@@ -6,8 +6,7 @@ hides them. A field whose wire name is a Python keyword carries a pydantic alias
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
@@ -18,10 +17,14 @@ Count = int | None
 
 @dataclass(frozen=True)
 class Counts:
-    """Distinct persons and enrolments."""
+    """Distinct receiving persons and their enrolments; suspended and pending persons beside."""
 
     persons: Count
     enrolments: Count
+    #: persons with a suspended episode on the day and no receiving one (in the cell)
+    suspended: Count = None
+    #: persons with a pending episode on the day and neither a receiving nor a suspended one
+    pending: Count = None
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,17 @@ class CoverageRow:
     benefit_code: str | None = None
     persons: Count = None
     enrolments: Count = None
+    target_group: str | None = None
+    municipality: str | None = None
+    #: beside the receiving persons, as in `Counts`
+    suspended: Count = None
+    pending: Count = None
 
 
 @dataclass(frozen=True)
 class Coverage:
-    """Distinct persons and enrolments active on a date, by the requested dimensions."""
+    """Distinct persons receiving on a date and their enrolments, by the requested dimensions
+    (suspended and pending persons beside them)."""
 
     as_of: str
     by: list[str]
@@ -104,12 +113,14 @@ class PersonsInProgrammes:
 
 @dataclass(frozen=True)
 class TimeseriesRow:
-    """Distinct active persons of a programme in one period."""
+    """Distinct receiving persons of a programme in one period (suspended, pending beside)."""
 
     period_start: str
     period_end: str
     programme: str
     persons: Count
+    suspended: Count = None
+    pending: Count = None
 
 
 @dataclass(frozen=True)
@@ -354,12 +365,13 @@ class DataBreaks:
     batch_active_counts: list[BatchActiveCount]
     rules: BreakRules
     #: declared switches; a spike or jump one explains is listed there, not above
-    declared_breaks: list[DeclaredBreak] = dataclass_field(default_factory=list)
+    declared_breaks: list[DeclaredBreak] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class QualityReport:
-    """A feed's data-quality report: recipients, error lists per category, data breaks."""
+    """A feed's data-quality report: recipients, error lists per category, data breaks,
+    findings."""
 
     programme: str
     start: Annotated[str, Field(alias="from")]
@@ -369,6 +381,8 @@ class QualityReport:
     errors: dict[str, ErrorList]
     data_breaks: DataBreaks
     suppressed: bool
+    #: status/date contradictions and the adult-area checks (`registry.overview.findings`)
+    findings: list[QualityFinding] = field(default_factory=list)
 
 
 #: Every overview answer.
@@ -393,7 +407,7 @@ def to_json(answer: Answer) -> dict[str, Any]:
     if isinstance(answer, Coverage):
         data["rows"] = [
             {d: row[d] for d in answer.by}
-            | {"persons": row["persons"], "enrolments": row["enrolments"]}
+            | {k: row[k] for k in ("persons", "enrolments", "suspended", "pending")}
             for row in data["rows"]
         ]
     return data
@@ -558,3 +572,18 @@ class FullYear:
 
 #: The money and movement answers.
 MoneyAnswer = Spending | Flows | Durations | FullYear
+
+
+@dataclass(frozen=True)
+class QualityFinding:
+    """One quality rule over a programme's current episodes: how many break it, and whose.
+
+    `source_ids` is a sample (the first by source id); null when the report is suppressed.
+    """
+
+    code: str
+    programme: str
+    severity: str
+    rule: str
+    count: Count
+    source_ids: list[str] | None

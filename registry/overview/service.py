@@ -15,7 +15,13 @@ from registry.access.principal import Principal
 from registry.core.errors import InvalidInput, NotFound
 from registry.overview.access import OVERVIEW_READERS, scope_sql, suppressing
 from registry.overview.disclosure import DEFAULT_K, programme_pattern
-from registry.overview.masking import suppress_overlaps, suppressed_coverage
+from registry.overview.masking import (
+    MEASURES,
+    Beside,
+    summary_beside,
+    suppress_overlaps,
+    suppressed_coverage,
+)
 from registry.overview.queries import (
     DIMENSION_SQL,
     PERIOD_ACTIVE,
@@ -70,7 +76,8 @@ def coverage(
     suppress: bool = False,
     k: int = DEFAULT_K,
 ) -> Coverage:
-    """Distinct persons and enrolments active on a date, by the requested dimensions."""
+    """Distinct persons receiving on a date and their enrolments, by the requested dimensions,
+    with the persons suspended or pending (and not receiving) beside them."""
     principal.require(*OVERVIEW_READERS)
     dimensions = parse_dimensions(by)
     if suppressing(principal, suppress):
@@ -104,9 +111,9 @@ def _coverage_from_episodes(
         text(coverage_sql(dimensions, condition)), {"as_of": as_of, **params}
     ).all()
     rows: list[dict[str, Any]] = []
-    total = {"persons": 0, "enrolments": 0}
+    total = dict.fromkeys(MEASURES, 0)
     for found in result:
-        counts = {"persons": int(found.persons), "enrolments": int(found.enrolments)}
+        counts = {m: int(getattr(found, m)) for m in MEASURES}
         if found.is_total:
             total = counts
         else:
@@ -115,7 +122,8 @@ def _coverage_from_episodes(
 
 
 def _coverage_from_summary(session: Session, as_of: date, dimensions: list[str]) -> Table | None:
-    """Coverage by programme (and region) from the person summary; None while it is stale."""
+    """Coverage by programme (and region) from the person summary (receiving persons, and
+    the beside ones from its beside segments); None while the summary is stale."""
     by_programme_only = dimensions == ["programme"]
     result = session.execute(
         text(SUMMARY_COVERAGE),
@@ -123,29 +131,49 @@ def _coverage_from_summary(session: Session, as_of: date, dimensions: list[str])
     ).all()
     if any(r.kind == "stale" for r in result):
         return None
+    dims = ("programme",) if by_programme_only else ("programme", "region")
+    beside = summary_beside(session, as_of, [dims, ()])
+    if beside is None:
+        return None
     cells = {
         (r.code, r.region): (int(r.persons), int(r.enrolments)) for r in result if r.kind == "cell"
     }
     total_persons = next(int(r.persons) for r in result if r.kind == "total")
-    total = {"persons": total_persons, "enrolments": sum(e for _, e in cells.values())}
+    total = {
+        "persons": total_persons,
+        "enrolments": sum(e for _, e in cells.values()),
+    } | _beside_of(beside, (), ())
     rows: list[dict[str, Any]] = []
     if by_programme_only:
         persons = {r.code: int(r.persons) for r in result if r.kind == "programme"}
         enrolments: dict[str, int] = defaultdict(int)
         for (code, _), (_, n) in cells.items():
             enrolments[code] += n
+        for (code,) in beside[dims]:
+            persons.setdefault(code, 0)
         for code in sorted(persons):
             rows.append(
                 {"programme": code, "persons": persons[code], "enrolments": enrolments[code]}
+                | _beside_of(beside, dims, (code,))
             )
         return rows, total
+    for cell in beside[dims]:
+        cells.setdefault((cell[0], cell[1]), (0, 0))
     for (code, region), (persons_n, enrolments_n) in cells.items():
         values = {"programme": code, "region": region}
         rows.append(
-            {d: values[d] for d in dimensions} | {"persons": persons_n, "enrolments": enrolments_n}
+            {d: values[d] for d in dimensions}
+            | {"persons": persons_n, "enrolments": enrolments_n}
+            | _beside_of(beside, dims, (code, region))
         )
     rows.sort(key=lambda r: tuple((r[d] is None, r[d] or "") for d in dimensions))
     return rows, total
+
+
+def _beside_of(beside: Beside, part: tuple[str, ...], cell: tuple[Any, ...]) -> dict[str, int]:
+    """The suspended and pending persons of one cell of the beside counts (0 when none)."""
+    suspended, pending = beside.get(part, {}).get(cell, (0, 0))
+    return {"suspended": suspended, "pending": pending}
 
 
 def overlaps(
@@ -283,7 +311,8 @@ def timeseries(
     suppress: bool = False,
     k: int = DEFAULT_K,
 ) -> Timeseries:
-    """Distinct active persons per programme per week, month, quarter or year between two dates."""
+    """Distinct receiving persons per programme per week, month, quarter or year between two
+    dates, with the suspended and pending persons beside them."""
     principal.require(*OVERVIEW_READERS)
     if interval not in INTERVALS:
         raise InvalidInput(f"interval must be one of {', '.join(INTERVALS)}")
@@ -315,6 +344,8 @@ def timeseries(
             "period_end": r.period_end.isoformat(),
             "programme": r.programme,
             "persons": int(r.persons),
+            "suspended": int(r.suspended),
+            "pending": int(r.pending),
         }
         for r in result
     ]
@@ -326,11 +357,12 @@ def timeseries(
         for r in rows:
             periods[r["period_start"]].append(r)
         for period in periods.values():
-            hidden = programme_pattern({r["programme"]: r["persons"] for r in period}, k)
-            for r in period:
-                if r["programme"] in hidden:
-                    r["persons"] = None
-                    suppressed = True
+            for measure in ("persons", "suspended", "pending"):
+                hidden = programme_pattern({r["programme"]: r[measure] for r in period}, k)
+                for r in period:
+                    if r["programme"] in hidden:
+                        r[measure] = None
+                        suppressed = True
     return Timeseries(
         start=start.isoformat(),
         end=end.isoformat(),

@@ -1,7 +1,11 @@
 """The person summary behind fast coverage and overlaps: refreshed from dirty marks, exact.
 
-Per resolved person, the boundaries of all current episodes cut time into elementary
-segments; in each segment the set of active (programme, region) keys is constant. A person
+Per resolved person, the boundaries of their current receiving episodes (`receiving.py`;
+suspended and pending ones are not in the summary) cut time into elementary segments; in
+each segment the set of receiving (programme, region) keys is constant. Persons with a
+suspended or pending episode get, in `overview_beside`, their segments cut from all their
+episodes and the class they have where they are not receiving (each cell and margin of
+coverage by programme and region). A person
 is counted once per key (`overview_spell`) and once per programme combination
 (`overview_combination`) in the segment covering a date, so distinct persons become plain
 counts. Queries read the summary only in the same statement that finds no dirty mark.
@@ -14,8 +18,12 @@ from sqlalchemy.orm import Session
 
 from registry.core.db import execute_script
 from registry.core.locks import LockSpace, try_hold
+from registry.overview.receiving import BESIDE_STATUSES, receiving_sql
 
 #: Advisory-lock key: one refresh at a time (others skip; the marks wait for the next one).
+
+#: The statuses counted beside receiving, as an SQL list.
+BESIDE_SQL = ", ".join(f"'{s}'" for s in BESIDE_STATUSES)
 
 _CLAIM = """
 CREATE TEMP TABLE IF NOT EXISTS overview_claim (id bigint, person_id uuid)
@@ -52,7 +60,7 @@ WITH owners AS (
 ), episodes AS (
     SELECT o.pid, e.programme_id, e.region, e.start_date AS s, e.end_date AS t
     FROM owners o JOIN enrolment e ON e.person_id = o.id AND e.superseded_at IS NULL
-    WHERE o.pid IN (SELECT pid FROM overview_resolved)
+    WHERE o.pid IN (SELECT pid FROM overview_resolved) AND RECEIVING
 ), bounds AS (
     SELECT pid, s AS b FROM episodes
     UNION
@@ -70,8 +78,41 @@ SELECT pid, programme_id, region, s, t, n FROM overview_cover;
 INSERT INTO overview_combination (person_id, start_date, end_date, programme_ids)
 SELECT pid, s, t, array_agg(DISTINCT programme_id ORDER BY programme_id)
 FROM overview_cover GROUP BY pid, s, t;
+DELETE FROM overview_beside WHERE person_id IN (SELECT pid FROM overview_resolved);
+WITH owners AS (
+    SELECT p.id, COALESCE(p.merged_into, p.id) AS pid FROM person p
+    WHERE p.id IN (SELECT pid FROM overview_resolved)
+    UNION
+    SELECT p.id, p.merged_into FROM person p
+    WHERE p.merged_into IN (SELECT pid FROM overview_resolved)
+), beside AS (
+    SELECT DISTINCT o.pid FROM owners o
+    JOIN enrolment e ON e.person_id = o.id AND e.superseded_at IS NULL
+    WHERE o.pid IN (SELECT pid FROM overview_resolved) AND e.status IN (BESIDE)
+), episodes AS (
+    SELECT o.pid, e.programme_id, e.region, e.start_date AS s, e.end_date AS t,
+           CASE WHEN RECEIVING THEN 1 WHEN e.status = 'suspended' THEN 2 ELSE 3 END AS rank
+    FROM owners o JOIN enrolment e ON e.person_id = o.id AND e.superseded_at IS NULL
+    WHERE o.pid IN (SELECT pid FROM beside) AND (RECEIVING OR e.status IN (BESIDE))
+), bounds AS (
+    SELECT pid, s AS b FROM episodes
+    UNION
+    SELECT pid, t + 1 FROM episodes WHERE t IS NOT NULL
+), segments AS (
+    SELECT pid, b AS s, lead(b) OVER (PARTITION BY pid ORDER BY b) - 1 AS t FROM bounds
+)
+INSERT INTO overview_beside (person_id, level, programme_id, region, start_date, end_date,
+                             status)
+SELECT g.pid, GROUPING(e.programme_id, e.region), e.programme_id, e.region, g.s, g.t,
+       CASE min(e.rank) WHEN 2 THEN 'suspended' ELSE 'pending' END
+FROM segments g JOIN episodes e
+  ON e.pid = g.pid AND e.s <= g.s AND (e.t IS NULL OR g.s <= e.t)
+GROUP BY GROUPING SETS ((g.pid, g.s, g.t, e.programme_id, e.region),
+                        (g.pid, g.s, g.t, e.programme_id), (g.pid, g.s, g.t, e.region),
+                        (g.pid, g.s, g.t))
+HAVING min(e.rank) > 1;
 DELETE FROM overview_dirty WHERE id IN (SELECT id FROM overview_claim);
-"""
+""".replace("RECEIVING", receiving_sql("e")).replace("BESIDE", BESIDE_SQL)
 
 
 #: One pass of the refresh: claim up to :limit dirty marks, recompute their persons, then

@@ -90,7 +90,7 @@ def test_oversight_uses_the_repaired_pages_in_danish(
     assert saved.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(saved.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["section", "sex", "region"]
-    assert ["row", "F", "1084", "6", "8"] in rows  # SEL85 6 + SEL82 2 enrolments
+    assert ["row", "F", "1084", "6", "8", "0", "0"] in rows  # SEL85 6 + SEL82 2 enrolments
 
     # a long range goes by quarter, and the chart fits a phone
     browser.goto(f"{live_server.base}/dashboard/trends?from=2021-01-01&to=2024-08-31&lang=da")

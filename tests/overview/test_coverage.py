@@ -29,10 +29,10 @@ def test_shape_and_distinct_persons(client: TestClient, registry: Registry) -> N
         "as_of": "2024-06-30",
         "by": ["programme"],
         "rows": [
-            {"programme": "SEL104", "persons": 2, "enrolments": 2},
-            {"programme": "SEL85", "persons": 3, "enrolments": 4},
+            {"programme": "SEL104", "persons": 2, "enrolments": 2, "suspended": 0, "pending": 0},
+            {"programme": "SEL85", "persons": 3, "enrolments": 4, "suspended": 0, "pending": 0},
         ],
-        "total": {"persons": 4, "enrolments": 6},
+        "total": {"persons": 4, "enrolments": 6, "suspended": 0, "pending": 0},
         "suppressed": False,
     }
 
@@ -66,11 +66,32 @@ def test_programme_by_region(client: TestClient, registry: Registry) -> None:
     body = coverage(client, registry.setup.oversight, as_of="2024-06-30", by="programme,region")
     assert body["by"] == ["programme", "region"]
     assert body["rows"] == [
-        {"programme": "SEL104", "region": "1085", "persons": 2, "enrolments": 2},
-        {"programme": "SEL85", "region": "1084", "persons": 2, "enrolments": 3},
-        {"programme": "SEL85", "region": "1085", "persons": 1, "enrolments": 1},
+        {
+            "programme": "SEL104",
+            "region": "1085",
+            "persons": 2,
+            "enrolments": 2,
+            "suspended": 0,
+            "pending": 0,
+        },
+        {
+            "programme": "SEL85",
+            "region": "1084",
+            "persons": 2,
+            "enrolments": 3,
+            "suspended": 0,
+            "pending": 0,
+        },
+        {
+            "programme": "SEL85",
+            "region": "1085",
+            "persons": 1,
+            "enrolments": 1,
+            "suspended": 0,
+            "pending": 0,
+        },
     ]
-    assert body["total"] == {"persons": 4, "enrolments": 6}
+    assert body["total"] == {"persons": 4, "enrolments": 6, "suspended": 0, "pending": 0}
 
 
 @pytest.mark.parametrize(
@@ -141,7 +162,7 @@ def test_correction_as_recorded_keeps_the_old_answer(
         recorded_at=registry.before_correction.isoformat(),
     )
     assert by_programme(then)["SEL85"] == (3, 4)
-    assert then["total"] == {"persons": 4, "enrolments": 6}
+    assert then["total"] == {"persons": 4, "enrolments": 6, "suspended": 0, "pending": 0}
 
 
 def test_as_recorded_before_anything_was_received(client: TestClient, registry: Registry) -> None:
@@ -152,7 +173,12 @@ def test_as_recorded_before_anything_was_received(client: TestClient, registry: 
         by="programme",
         recorded_at="2000-01-01T00:00:00+00:00",
     )
-    assert body["rows"] == [] and body["total"] == {"persons": 0, "enrolments": 0}
+    assert body["rows"] == [] and body["total"] == {
+        "persons": 0,
+        "enrolments": 0,
+        "suspended": 0,
+        "pending": 0,
+    }
 
 
 def test_retraction_removes_the_person_now_but_not_as_recorded_before(
@@ -211,7 +237,7 @@ def test_merged_duplicate_counts_once(
         )
     body = coverage(client, token, as_of="2024-06-30", by="programme")
     assert by_programme(body)["SEL104"] == (2, 3)
-    assert body["total"] == {"persons": 4, "enrolments": 7}
+    assert body["total"] == {"persons": 4, "enrolments": 7, "suspended": 0, "pending": 0}
 
 
 def test_only_oversight_and_analyst(client: TestClient, registry: Registry) -> None:

@@ -271,10 +271,10 @@ def test_csv_answers(client: TestClient, registry: Registry) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert response.text.splitlines() == [
-        "section,programme,persons,enrolments",
-        "row,SEL104,2,2",
-        "row,SEL85,3,4",
-        "total,TOTAL,4,6",
+        "section,programme,persons,enrolments,suspended,pending",
+        "row,SEL104,2,2,0,0",
+        "row,SEL85,3,4,0,0",
+        "total,TOTAL,4,6,0,0",
     ]
     for path, params in (
         ("overlaps", {"as_of": "2024-06-30"}),

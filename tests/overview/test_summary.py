@@ -130,15 +130,17 @@ def test_suppression_threshold_is_a_setting(client_k2: TestClient, registry: Reg
     ).json()
     # k = 2: SEL104 2 and SEL85 3 are shown (with k = 5 both are hidden)
     assert body["rows"] == [
-        {"programme": "SEL104", "persons": 2, "enrolments": 2},
-        {"programme": "SEL85", "persons": 3, "enrolments": 4},
+        {"programme": "SEL104", "persons": 2, "enrolments": 2, "suspended": 0, "pending": 0},
+        {"programme": "SEL85", "persons": 3, "enrolments": 4, "suspended": 0, "pending": 0},
     ]
     early = client_k2.get(
         "/api/v1/overview/coverage",
         params={"as_of": "2023-06-30", "by": "programme"},
         headers=bearer(registry.setup.analyst),
     ).json()
-    assert early["rows"] == [{"programme": "SEL85", "persons": None, "enrolments": None}]
+    assert early["rows"] == [
+        {"programme": "SEL85", "persons": None, "enrolments": None, "suspended": 0, "pending": 0}
+    ]
 
 
 def test_settings_read_the_threshold_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -89,7 +89,7 @@ def test_analyst_gets_small_cells_and_complements_hidden(client: TestClient, set
         ("SEL85", "1085"): (None, None),  # 2 < 5
         ("SEL85", "1086"): (6, 6),  # alone in region 1086, so never picked as a complement
     }
-    assert body["total"] == {"persons": 18, "enrolments": 24}
+    assert body["total"] == {"persons": 18, "enrolments": 24, "suspended": 0, "pending": 0}
     assert body["suppressed"] is True
 
     # Margins published elsewhere: by programme (SEL104 9, SEL85 15) and by region.
@@ -129,8 +129,10 @@ def test_oversight_sees_everything_unless_asking_for_suppression(
 
 def test_analyst_single_small_row_and_total(client: TestClient, registry: Registry) -> None:
     body = get(client, registry.setup.analyst, "coverage", as_of="2023-06-30", by="programme")
-    assert body["rows"] == [{"programme": "SEL85", "persons": None, "enrolments": None}]
-    assert body["total"] == {"persons": None, "enrolments": None}
+    assert body["rows"] == [
+        {"programme": "SEL85", "persons": None, "enrolments": None, "suspended": 0, "pending": 0}
+    ]
+    assert body["total"] == {"persons": None, "enrolments": None, "suspended": 0, "pending": 0}
     assert body["suppressed"] is True
 
 

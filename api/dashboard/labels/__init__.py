@@ -14,6 +14,7 @@ from api.dashboard.labels.money import MONEY
 from api.dashboard.labels.overview import OVERVIEW
 from api.dashboard.labels.persons import PERSONS
 from api.dashboard.labels.quality import QUALITY
+from api.dashboard.labels.receiving import RECEIVING
 from api.dashboard.labels.review import REVIEW
 from api.dashboard.labels.session import SESSION
 
@@ -30,6 +31,7 @@ AREAS: tuple[dict[str, dict[str, str]], ...] = (
     ADMIN,
     MONEY,
     CODELISTS,
+    RECEIVING,
 )
 
 

@@ -57,8 +57,18 @@ PURPOSES = {
     "supervision": "ov_purpose_supervision",
 }
 Purpose = Annotated[Literal["control", "case", "correction", "supervision"] | None, Query()]
-Breakdown = Literal["benefit_code", "sex", "age_band", "region", "programme"]
-BREAKDOWNS: tuple[str, ...] = ("benefit_code", "sex", "age_band", "region", "programme")
+Breakdown = Literal[
+    "benefit_code", "sex", "age_band", "region", "programme", "target_group", "municipality"
+]
+BREAKDOWNS: tuple[str, ...] = (
+    "benefit_code",
+    "sex",
+    "age_band",
+    "region",
+    "programme",
+    "target_group",
+    "municipality",
+)
 #: A region code as sent by the filter ("" = all regions).
 RegionCode = Annotated[str | None, Query(max_length=16, pattern=r"^[0-9A-Za-z_-]{0,16}$")]
 
@@ -115,8 +125,12 @@ def coverage_table(
     body = overview.coverage(session, principal, day, dims, k=k)
     margin = overview.coverage(session, principal, day, ["region"], k=k)
     total = next(
-        (Counts(r.persons, r.enrolments) for r in margin.rows if r.region == region),
-        Counts(0, 0),
+        (
+            Counts(r.persons, r.enrolments, r.suspended, r.pending)
+            for r in margin.rows
+            if r.region == region
+        ),
+        Counts(0, 0, 0, 0),
     )
     rows = [r for r in body.rows if r.region == region]
     return Table(dims, rows, total, ["region"], body.suppressed or margin.suppressed)
@@ -308,7 +322,8 @@ def trends_page(
     format: Format = "html",
     lang: Lang = None,
 ) -> Response:
-    """Distinct active persons per programme per month (quarter, year for long ranges)."""
+    """Distinct receiving persons per programme per month (quarter, year for long ranges),
+    suspended and pending persons beside."""
     end = end or date.today()
     start = start or _months_back(end, 23)
     interval = trend_interval(start, end)
@@ -354,6 +369,7 @@ def trends_page(
         programmes=programmes,
         names=names,
         cells=cells,
+        beside={(period_label(r.period_start, interval, lang), r.programme): r for r in body.rows},
         suppressed=body.suppressed,
         chart=chart,
         chart_legend=legend(programmes, {p: f"{p} {names.get(p, '')}".strip() for p in programmes}),

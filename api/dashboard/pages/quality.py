@@ -30,6 +30,7 @@ from api.deps import SessionDep, SettingsDep
 from api.params import ProgrammeCodeQuery
 from registry.audit.reads import quality_report_persons, record_persons
 from registry.overview.export import to_csv, write_csv
+from registry.overview.findings import FINDING_CODES
 from registry.overview.quality import CATEGORIES, quality_report
 from registry.overview.schemas import to_json
 from registry.programmes.service import get_programme, list_programmes
@@ -52,6 +53,7 @@ def quality_page(
     programme: ProgrammeCodeQuery = None,
     table: Annotated[Literal["report", "batches"], Query()] = "report",
     category: Annotated[Literal[CATEGORIES] | None, Query()] = None,  # type: ignore[valid-type]
+    finding: Annotated[Literal[FINDING_CODES] | None, Query()] = None,  # type: ignore[valid-type]
     format: Format = "html",
     lang: Lang = None,
 ) -> Response:
@@ -59,7 +61,13 @@ def quality_page(
     codes = [p.code for p in list_programmes(session)]
     if programme is None:
         return render(
-            request, "quality.html", principal=principal, codes=codes, report=None, category=None
+            request,
+            "quality.html",
+            principal=principal,
+            codes=codes,
+            report=None,
+            category=None,
+            shown_finding=None,
         )
     report = quality_report(session, principal, programme, k=settings.suppression_k)
     batches = last_batches(session, get_programme(session, programme))
@@ -69,12 +77,16 @@ def quality_page(
         named = quality_report_persons(session, to_json(report))
     else:  # the drill-down names the persons of the records it shows; the counts nobody
         named = record_persons(session, programme, (i.source_id for i in items))
+    shown_finding = next((f for f in report.findings if f.code == finding), None)
+    if shown_finding is not None and format == "html":
+        named = record_persons(session, programme, shown_finding.source_ids or [])
     audit_view(
         request,
         session,
         principal,
         "quality",
-        {"programme": programme, "format": format, "category": category},
+        {"programme": programme, "format": format, "category": category}
+        | ({"finding": finding} if finding else {}),
         named,
     )
     if format == "csv":
@@ -94,6 +106,7 @@ def quality_page(
         batches=batches,
         category=category,
         items=items,
+        shown_finding=shown_finding if format == "html" else None,
         jumps=[j for j in report.data_breaks.active_count_jumps if not j.first_load],
         first_load=[j for j in report.data_breaks.active_count_jumps if j.first_load],
         any_problems=any(e.count for e in report.errors.values()),
