@@ -41,9 +41,10 @@ EARLY, LATE = "2024-03-01", "2024-07-01"
 
 
 def person(i: int) -> dict[str, str]:
-    """Person i: a distinct valid CPR number, born in January 1985."""
+    """Person i: a distinct valid CPR number (a woman's: even last digit), born January 1985."""
     day = i % 28 + 1
-    return {"national_id": f"{day:02d}0185{1000 + i:04d}", "born": f"1985-01-{day:02d}", "sex": "F"}
+    cpr = f"{day:02d}0185{1000 + 2 * i:04d}"
+    return {"national_id": cpr, "born": f"1985-01-{day:02d}", "sex": "F"}
 
 
 @dataclass
