@@ -44,6 +44,8 @@ CATEGORY_SQL = """CASE
     WHEN fe.field = 'enrolment.start_date' THEN 'invalid_start_date'
     WHEN fe.field = 'enrolment.benefit_code' THEN 'invalid_benefit_code'
     WHEN fe.field = 'enrolment.target_group' THEN 'invalid_target_group'
+    WHEN fe.code = 'national_id_sex_mismatch' THEN 'sex_mismatch'
+    WHEN fe.code = 'legal_basis_mismatch' THEN 'legal_basis_mismatch'
     ELSE 'other' END"""
 
 CATEGORIES = (
@@ -53,6 +55,8 @@ CATEGORIES = (
     "invalid_start_date",
     "end_before_start",
     "future_end_date",
+    "sex_mismatch",
+    "legal_basis_mismatch",
     "other",
 )
 

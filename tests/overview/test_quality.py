@@ -65,6 +65,8 @@ def test_each_error_type_is_listed(client: TestClient, setup: Setup) -> None:
         "invalid_start_date": 1,
         "end_before_start": 1,
         "future_end_date": 1,
+        "sex_mismatch": 0,
+        "legal_basis_mismatch": 0,
         "other": 0,
     }
     assert {i["code"] for i in errors["invalid_benefit_code"]["items"]} == {
@@ -179,3 +181,17 @@ def test_who_may_read_the_report(client: TestClient, setup: Setup) -> None:
     )
     assert response.status_code == 200
     assert "recipients,2023Q1,1.12.0.2,1" in response.text.splitlines()[1]
+
+
+def test_the_adult_area_checks_have_their_own_categories(client: TestClient, setup: Setup) -> None:
+    wrong_sex = person(21)
+    wrong_sex["sex"] = "F"  # the CPR's last digit is odd: a man
+    wrong_paragraph = person(22, legal_basis="§ 104")  # 1.12.0.2 is granted under § 85
+    answer = push(client, setup.sel85, "adult", [wrong_sex, wrong_paragraph, person(23)])
+    assert answer["accepted"] == 3  # warnings, not refusals
+    errors = report(client, setup.sel85)["errors"]
+    assert errors["sex_mismatch"]["count"] == 1
+    assert errors["sex_mismatch"]["items"][0]["source_id"] == "Q21"
+    assert errors["legal_basis_mismatch"]["count"] == 1
+    assert errors["legal_basis_mismatch"]["items"][0]["source_id"] == "Q22"
+    assert errors["other"]["count"] == 0
