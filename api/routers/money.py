@@ -1,4 +1,4 @@
-"""Money and movement: spending, inflow/outflow, durations, full-year persons (issue 25).
+"""Money and movement: spending, inflow/outflow, durations, full-year persons.
 
 The same readers and rules as the rest of the overview (oversight, analyst; analysts get
 suppressed answers). JSON, or CSV with `format=csv` or `Accept: text/csv`.
@@ -6,10 +6,11 @@ suppressed answers). JSON, or CSV with `format=csv` or `Accept: text/csv`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.authz import allow
@@ -42,6 +43,33 @@ MovementBy = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class MoneyQuery:
+    """What every money answer is asked with: the range, system time, suppression, format."""
+
+    start: date
+    end: date
+    recorded_at: datetime | None
+    suppress: bool
+    format: str
+    k: int
+
+
+def money_query(
+    settings: SettingsDep,
+    start: From,
+    end: To,
+    recorded_at: RecordedAt = None,
+    suppress: bool = False,
+    format: Format = "json",
+) -> MoneyQuery:
+    """The shared query parameters, with k from the settings."""
+    return MoneyQuery(start, end, recorded_at, suppress, format, settings.suppression_k)
+
+
+MoneyQueryDep = Annotated[MoneyQuery, Depends(money_query)]
+
+
 def _answer(request: Request, kind: str, body: MoneyAnswer, format: str) -> Response:
     """The answer as JSON, or as CSV when asked for."""
     if format == "csv" or "text/csv" in request.headers.get("accept", "").lower():
@@ -58,28 +86,23 @@ def read_spending(
     request: Request,
     reads: ReadSessionDep,
     principal: PrincipalDep,
-    settings: SettingsDep,
-    start: From,
-    end: To,
+    query: MoneyQueryDep,
     interval: Interval = "month",
     by: MoneyBy = "programme",
-    recorded_at: RecordedAt = None,
-    suppress: bool = False,
-    format: Format = "json",
 ) -> Response:
     """Amounts paid to receiving episodes per month, quarter or year, by dimensions."""
     body = spending_service.spending(
         reads,
         principal,
-        start,
-        end,
+        query.start,
+        query.end,
         interval=interval,
         by=by,
-        recorded_at=recorded_at,
-        suppress=suppress,
-        k=settings.suppression_k,
+        recorded_at=query.recorded_at,
+        suppress=query.suppress,
+        k=query.k,
     )
-    return _answer(request, "spending", body, format)
+    return _answer(request, "spending", body, query.format)
 
 
 @router.get("/flows", dependencies=[READERS], response_model=Flows, responses=CSV_TOO)
@@ -87,28 +110,23 @@ def read_flows(
     request: Request,
     reads: ReadSessionDep,
     principal: PrincipalDep,
-    settings: SettingsDep,
-    start: From,
-    end: To,
+    query: MoneyQueryDep,
     interval: Interval = "month",
     by: MovementBy = "programme",
-    recorded_at: RecordedAt = None,
-    suppress: bool = False,
-    format: Format = "json",
 ) -> Response:
     """Receiving spells started (inflow) and ended (outflow) per period, by dimensions."""
     body = movement_service.flows(
         reads,
         principal,
-        start,
-        end,
+        query.start,
+        query.end,
         interval=interval,
         by=by,
-        recorded_at=recorded_at,
-        suppress=suppress,
-        k=settings.suppression_k,
+        recorded_at=query.recorded_at,
+        suppress=query.suppress,
+        k=query.k,
     )
-    return _answer(request, "flows", body, format)
+    return _answer(request, "flows", body, query.format)
 
 
 @router.get("/durations", dependencies=[READERS], response_model=Durations, responses=CSV_TOO)
@@ -116,26 +134,21 @@ def read_durations(
     request: Request,
     reads: ReadSessionDep,
     principal: PrincipalDep,
-    settings: SettingsDep,
-    start: From,
-    end: To,
+    query: MoneyQueryDep,
     by: MovementBy = "programme",
-    recorded_at: RecordedAt = None,
-    suppress: bool = False,
-    format: Format = "json",
 ) -> Response:
     """Durations of the spells started in the range, observed on its last day (censored)."""
     body = duration_service.durations(
         reads,
         principal,
-        start,
-        end,
+        query.start,
+        query.end,
         by=by,
-        recorded_at=recorded_at,
-        suppress=suppress,
-        k=settings.suppression_k,
+        recorded_at=query.recorded_at,
+        suppress=query.suppress,
+        k=query.k,
     )
-    return _answer(request, "durations", body, format)
+    return _answer(request, "durations", body, query.format)
 
 
 @router.get("/full-year", dependencies=[READERS], response_model=FullYear, responses=CSV_TOO)
@@ -143,23 +156,18 @@ def read_full_year(
     request: Request,
     reads: ReadSessionDep,
     principal: PrincipalDep,
-    settings: SettingsDep,
-    start: From,
-    end: To,
+    query: MoneyQueryDep,
     by: MoneyBy = "programme",
-    recorded_at: RecordedAt = None,
-    suppress: bool = False,
-    format: Format = "json",
 ) -> Response:
     """Full-year persons (receiving days / days in the year) per calendar year."""
     body = full_year_service.full_year(
         reads,
         principal,
-        start,
-        end,
+        query.start,
+        query.end,
         by=by,
-        recorded_at=recorded_at,
-        suppress=suppress,
-        k=settings.suppression_k,
+        recorded_at=query.recorded_at,
+        suppress=query.suppress,
+        k=query.k,
     )
-    return _answer(request, "full-year", body, format)
+    return _answer(request, "full-year", body, query.format)
