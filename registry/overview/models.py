@@ -180,3 +180,46 @@ class OverviewMoneyCell(Base):
     amount: Mapped[Decimal] = mapped_column(Numeric)
     day_amount: Mapped[Decimal] = mapped_column(Numeric)
     doy_amount: Mapped[Decimal] = mapped_column(Numeric)
+
+
+class OverviewFlowPerson(Base):
+    """A resolved person's receiving spells opened (`flow` 0, in the month of the opening
+    episode's start) and closed (1, the closing episode's end) per cell and month."""
+
+    __tablename__ = "overview_flow_person"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    programme_id: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(16))
+    benefit_code: Mapped[str | None] = mapped_column(String(32))
+    flow: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[date] = mapped_column(Date)
+    spells: Mapped[int] = mapped_column(Integer)
+
+
+class OverviewFlowCell(Base):
+    """Spells opened and closed per cell and month (`OverviewFlowPerson` summed), kept by the
+    refresh as the money cells are."""
+
+    __tablename__ = "overview_flow_cell"
+    __table_args__ = (
+        Index(
+            "uq_overview_flow_cell_key",
+            "programme_id",
+            "region",
+            "benefit_code",
+            "flow",
+            "month",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(16))
+    benefit_code: Mapped[str | None] = mapped_column(String(32))
+    flow: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[date] = mapped_column(Date)
+    spells: Mapped[int] = mapped_column(Integer)

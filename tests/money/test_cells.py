@@ -1,5 +1,6 @@
-"""The money summary (`overview_money_cell`) gives exactly the episodes' spending, and its
-refresh stays exact through corrections, retractions and merges."""
+"""The money summary (`overview_money_cell`, `overview_flow_cell`) gives exactly the
+episodes' spending and inflow/outflow, and its refresh stays exact through corrections,
+retractions and merges."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from registry.overview.episodes import receiving_from
+from registry.overview.flowcells import cell_flows
+from registry.overview.lattice import finest_table
 from registry.overview.moneycells import cell_spending
+from registry.overview.movement import flows_sql
 from registry.overview.periods import periods
 from registry.overview.queries import CURRENT
 from registry.overview.spending import LEFT_OUT, spending_sql
@@ -71,6 +75,18 @@ def assert_cells_equal_episodes(engine: Engine) -> None:
                         assert value is not None
                         assert round(abs(value - flat[(p, *cell)]), 2) <= 0.01, (p, cell)
                 assert fast.left_out == left_out, (start, interval, asked)
+                assert_flows_equal(session, asked, found[0].start, found[-1].end)
+
+
+def assert_flows_equal(session: Session, asked: list[str], start: date, end: date) -> None:
+    """The flow cells' spells opened and closed per month = the episodes' spell windows."""
+    finest = list(finest_table(tuple(asked)))
+    fast = cell_flows(session, finest, start, end)
+    assert fast is not None, "the summary is clean: the cells answer"
+    slow: dict[str, dict[date, dict[tuple[object, ...], int]]] = {"inflow": {}, "outflow": {}}
+    for row in session.execute(text(flows_sql(finest, CURRENT)), {"from": start, "to": end}):
+        slow[row.flow].setdefault(row.ps, {})[tuple(row[2 : 2 + len(finest)])] = int(row.n)
+    assert fast == slow, (start, end, finest)
 
 
 def assert_cells_are_the_persons_sum(engine: Engine) -> None:
@@ -84,12 +100,22 @@ def assert_cells_are_the_persons_sum(engine: Engine) -> None:
         assert before == set(conn.execute(text(persons)))
         conn.execute(text("DELETE FROM overview_money_person"))
         conn.execute(text("DELETE FROM overview_money_cell"))
+        flows_before = set(conn.execute(text("SELECT * FROM overview_flow_cell WHERE spells <> 0")))
+        flows_before = {r[1:] for r in flows_before}
+        conn.execute(text("DELETE FROM overview_flow_person"))
+        conn.execute(text("DELETE FROM overview_flow_cell"))
         conn.execute(text("INSERT INTO overview_dirty (person_id) SELECT id FROM person"))
         refresh_summary(Session(bind=conn))
         assert set(conn.execute(text(kept))) == before
+        rebuilt = conn.execute(text("SELECT * FROM overview_flow_cell WHERE spells <> 0"))
+        assert {r[1:] for r in rebuilt} == flows_before
         # a zero row is a cell whose episodes all went: it holds nothing
         zero = "SELECT count(*) FROM overview_money_cell WHERE episodes = 0 AND amount <> 0"
         assert conn.execute(text(zero)).scalar_one() == 0
+        flows = "programme_id, region, benefit_code, flow, month"
+        cell = f"SELECT {flows}, sum(spells) FROM overview_flow_cell GROUP BY {flows}"
+        rows = f"SELECT {flows}, sum(spells) FROM overview_flow_person GROUP BY {flows}"
+        assert {r for r in conn.execute(text(cell)) if r[-1]} == set(conn.execute(text(rows)))
 
 
 def more_grants(client: TestClient, money: Money) -> None:
@@ -164,3 +190,4 @@ def test_a_dirty_summary_is_not_read(client: TestClient, money: Money, engine: E
         assert cell_spending(Session(bind=conn), ["programme"], found) is None
         # a dimension the cells do not hold is never read from them
         assert cell_spending(Session(bind=conn), ["municipality"], found) is None
+        assert cell_flows(Session(bind=conn), ["programme"], found[0].start, found[-1].end) is None
