@@ -117,18 +117,22 @@ GROUP BY GROUPING SETS ((g.pid, g.s, g.t, e.programme_id, e.region),
                         (g.pid, g.s, g.t, e.programme_id), (g.pid, g.s, g.t, e.region),
                         (g.pid, g.s, g.t))
 HAVING min(e.rank) > 1;
+-- money and flow events: each person's rows replaced, the difference added to the cells
 WITH owners AS (
     SELECT p.id, COALESCE(p.merged_into, p.id) AS pid FROM person p
     WHERE p.id IN (SELECT pid FROM overview_resolved)
     UNION
     SELECT p.id, p.merged_into FROM person p
     WHERE p.merged_into IN (SELECT pid FROM overview_resolved)
-), episodes AS (
-    SELECT o.pid, e.programme_id, e.region, e.benefit_code,
-           COALESCE(e.amount_period, 'none') AS per, e.amount AS a, e.start_date AS s,
-           e.end_date + 1 AS u
+), receiving AS (
+    SELECT o.pid, e.programme_id, e.region, e.benefit_code, e.amount_period, e.amount,
+           e.start_date AS s, e.end_date
     FROM owners o JOIN enrolment e ON e.person_id = o.id AND e.superseded_at IS NULL
-    WHERE o.pid IN (SELECT pid FROM overview_resolved) AND RECEIVING AND e.amount IS NOT NULL
+    WHERE o.pid IN (SELECT pid FROM overview_resolved) AND RECEIVING
+), episodes AS (
+    SELECT pid, programme_id, region, benefit_code, COALESCE(amount_period, 'none') AS per,
+           amount AS a, s, end_date + 1 AS u
+    FROM receiving WHERE amount IS NOT NULL
 ), events AS (
     SELECT pid, programme_id, region, benefit_code, per, 0 AS kind, s AS d, a FROM episodes
     UNION ALL
@@ -150,50 +154,43 @@ WITH owners AS (
     DELETE FROM overview_money_person WHERE person_id IN (SELECT pid FROM overview_resolved)
     RETURNING programme_id, region, benefit_code, per, kind, month, first_day, -episodes,
               -amount, -day_amount, -doy_amount
-)
-INSERT INTO overview_money_cell (programme_id, region, benefit_code, per, kind, month,
-                                 first_day, episodes, amount, day_amount, doy_amount)
-SELECT programme_id, region, benefit_code, per, kind, month, first_day, sum(episodes),
-       sum(amount), sum(day_amount), sum(doy_amount)
-FROM (SELECT * FROM fresh UNION ALL SELECT * FROM gone) d
-GROUP BY programme_id, region, benefit_code, per, kind, month, first_day
-ON CONFLICT (programme_id, region, benefit_code, per, kind, month, first_day) DO UPDATE
-SET episodes = overview_money_cell.episodes + excluded.episodes,
-    amount = overview_money_cell.amount + excluded.amount,
-    day_amount = overview_money_cell.day_amount + excluded.day_amount,
-    doy_amount = overview_money_cell.doy_amount + excluded.doy_amount;
-WITH owners AS (
-    SELECT p.id, COALESCE(p.merged_into, p.id) AS pid FROM person p
-    WHERE p.id IN (SELECT pid FROM overview_resolved)
-    UNION
-    SELECT p.id, p.merged_into FROM person p
-    WHERE p.merged_into IN (SELECT pid FROM overview_resolved)
+), money AS (
+    INSERT INTO overview_money_cell (programme_id, region, benefit_code, per, kind, month,
+                                     first_day, episodes, amount, day_amount, doy_amount)
+    SELECT programme_id, region, benefit_code, per, kind, month, first_day, sum(episodes),
+           sum(amount), sum(day_amount), sum(doy_amount)
+    FROM (SELECT * FROM fresh UNION ALL SELECT * FROM gone) d
+    GROUP BY programme_id, region, benefit_code, per, kind, month, first_day
+    ON CONFLICT (programme_id, region, benefit_code, per, kind, month, first_day) DO UPDATE
+    SET episodes = overview_money_cell.episodes + excluded.episodes,
+        amount = overview_money_cell.amount + excluded.amount,
+        day_amount = overview_money_cell.day_amount + excluded.day_amount,
+        doy_amount = overview_money_cell.doy_amount + excluded.doy_amount
 ), x AS (
-    SELECT o.pid, e.programme_id AS prog, e.region, e.benefit_code, e.start_date AS s,
-           COALESCE(e.end_date, OPEN_END) AS t
-    FROM owners o JOIN enrolment e ON e.person_id = o.id AND e.superseded_at IS NULL
-    WHERE o.pid IN (SELECT pid FROM overview_resolved) AND RECEIVING
+    SELECT pid, programme_id AS prog, region, benefit_code, s,
+           COALESCE(end_date, OPEN_END) AS t
+    FROM receiving
 ), w AS (
     SELECT x.*, SPELL_WINDOW FROM x SPELL_ORDER
-), events AS (
+), flows AS (
     SELECT pid, prog, region, benefit_code, 0 AS flow, s AS d FROM w WHERE OPENS
     UNION ALL
     SELECT pid, prog, region, benefit_code, 1, t FROM w WHERE CLOSES AND t < OPEN_END
-), fresh AS (
+), fresh_flows AS (
     INSERT INTO overview_flow_person (person_id, programme_id, region, benefit_code, flow,
                                       month, spells)
     SELECT pid, prog, region, benefit_code, flow,
            CAST(date_trunc('month', CAST(d AS timestamp)) AS date), count(*)
-    FROM events
+    FROM flows
     GROUP BY pid, prog, region, benefit_code, flow, 6
     RETURNING programme_id, region, benefit_code, flow, month, spells
-), gone AS (
+), gone_flows AS (
     DELETE FROM overview_flow_person WHERE person_id IN (SELECT pid FROM overview_resolved)
     RETURNING programme_id, region, benefit_code, flow, month, -spells
 )
 INSERT INTO overview_flow_cell (programme_id, region, benefit_code, flow, month, spells)
 SELECT programme_id, region, benefit_code, flow, month, sum(spells)
-FROM (SELECT * FROM fresh UNION ALL SELECT * FROM gone) d
+FROM (SELECT * FROM fresh_flows UNION ALL SELECT * FROM gone_flows) d
 GROUP BY programme_id, region, benefit_code, flow, month
 ON CONFLICT (programme_id, region, benefit_code, flow, month) DO UPDATE
 SET spells = overview_flow_cell.spells + excluded.spells;
