@@ -43,6 +43,8 @@ PLAN: dict[str, Placement] = {
     "overview_spell": Distributed("person_id", PERSON),
     "overview_combination": Distributed("person_id", PERSON),
     "overview_beside": Distributed("person_id", PERSON),
+    "overview_money_person": Distributed("person_id", PERSON),
+    "overview_flow_person": Distributed("person_id", PERSON),
     # directories and per-record history, keyed by what is looked up
     "person_identifier": Distributed("digest", "national_id"),
     "blocking_key": Distributed("key", "blocking"),
@@ -65,6 +67,8 @@ PLAN: dict[str, Placement] = {
     "audit_anchor": "local",
     "dashboard_session_end": "local",
     "batch_active_count": "local",
+    "overview_money_cell": "local",
+    "overview_flow_cell": "local",
     "system_switch": "local",
     "system_switch_key": "local",
     "app_user": "local",

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     SmallInteger,
     String,
     Uuid,
@@ -115,3 +118,108 @@ PERSON_MERGED_INTO = Index(
     Person.merged_into,
     postgresql_where=text("merged_into IS NOT NULL"),
 )
+
+
+class OverviewMoneyPerson(Base):
+    """A resolved person's money events: their receiving episodes' starts and ends with an
+    amount, summed per cell, kind and month (read by person id at refresh, never scanned).
+
+    `kind` 0 is a start (`month` the start's month), 1 an end (`month` the month of the day
+    after the end; `first_day` when that day is a month's first). `per` is the amount's
+    period, 'none' for an amount without one (counted, not summed). `amount` sums the
+    amounts, `day_amount` amount x (day of month - 1), `doy_amount` amount x (day of year - 1).
+    """
+
+    __tablename__ = "overview_money_person"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    programme_id: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(16))
+    benefit_code: Mapped[str | None] = mapped_column(String(32))
+    per: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[date] = mapped_column(Date)
+    first_day: Mapped[bool] = mapped_column(Boolean)
+    episodes: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Numeric)
+    day_amount: Mapped[Decimal] = mapped_column(Numeric)
+    doy_amount: Mapped[Decimal] = mapped_column(Numeric)
+
+
+class OverviewMoneyCell(Base):
+    """The money events of everyone per cell, kind and month (`OverviewMoneyPerson` summed):
+    what the spending sweep groups by, kept by adding each refreshed person's new events and
+    subtracting their old ones."""
+
+    __tablename__ = "overview_money_cell"
+    __table_args__ = (
+        Index(
+            "uq_overview_money_cell_key",
+            "programme_id",
+            "region",
+            "benefit_code",
+            "per",
+            "kind",
+            "month",
+            "first_day",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(16))
+    benefit_code: Mapped[str | None] = mapped_column(String(32))
+    per: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[date] = mapped_column(Date)
+    first_day: Mapped[bool] = mapped_column(Boolean)
+    episodes: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Numeric)
+    day_amount: Mapped[Decimal] = mapped_column(Numeric)
+    doy_amount: Mapped[Decimal] = mapped_column(Numeric)
+
+
+class OverviewFlowPerson(Base):
+    """A resolved person's receiving spells opened (`flow` 0, in the month of the opening
+    episode's start) and closed (1, the closing episode's end) per cell and month."""
+
+    __tablename__ = "overview_flow_person"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    programme_id: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(16))
+    benefit_code: Mapped[str | None] = mapped_column(String(32))
+    flow: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[date] = mapped_column(Date)
+    spells: Mapped[int] = mapped_column(Integer)
+
+
+class OverviewFlowCell(Base):
+    """Spells opened and closed per cell and month (`OverviewFlowPerson` summed), kept by the
+    refresh as the money cells are."""
+
+    __tablename__ = "overview_flow_cell"
+    __table_args__ = (
+        Index(
+            "uq_overview_flow_cell_key",
+            "programme_id",
+            "region",
+            "benefit_code",
+            "flow",
+            "month",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(16))
+    benefit_code: Mapped[str | None] = mapped_column(String(32))
+    flow: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[date] = mapped_column(Date)
+    spells: Mapped[int] = mapped_column(Integer)

@@ -8,7 +8,12 @@ episodes and the class they have where they are not receiving (each cell and mar
 coverage by programme and region). A person
 is counted once per key (`overview_spell`) and once per programme combination
 (`overview_combination`) in the segment covering a date, so distinct persons become plain
-counts. Queries read the summary only in the same statement that finds no dirty mark.
+counts. Each person's money events (`overview_money_person`: receiving episodes' starts and
+ends with an amount, per cell and month) are replaced at refresh and the difference added to
+`overview_money_cell`, which spending by programme, region and benefit reads (`moneycells`);
+the spells they open and close per month likewise (`overview_flow_person`,
+`overview_flow_cell`, read by inflow/outflow: `flowcells`).
+Queries read the summary only in the same statement that finds no dirty mark.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from registry.core.db import execute_script
 from registry.core.locks import LockSpace, try_hold
+from registry.overview.episodes import CLOSES, OPEN_END, OPENS, SPELL_ORDER, SPELL_WINDOW
 from registry.overview.receiving import BESIDE_STATUSES, receiving_sql
 
 #: Advisory-lock key: one refresh at a time (others skip; the marks wait for the next one).
@@ -111,8 +117,95 @@ GROUP BY GROUPING SETS ((g.pid, g.s, g.t, e.programme_id, e.region),
                         (g.pid, g.s, g.t, e.programme_id), (g.pid, g.s, g.t, e.region),
                         (g.pid, g.s, g.t))
 HAVING min(e.rank) > 1;
+-- money and flow events: each person's rows replaced, the difference added to the cells
+WITH owners AS (
+    SELECT p.id, COALESCE(p.merged_into, p.id) AS pid FROM person p
+    WHERE p.id IN (SELECT pid FROM overview_resolved)
+    UNION
+    SELECT p.id, p.merged_into FROM person p
+    WHERE p.merged_into IN (SELECT pid FROM overview_resolved)
+), receiving AS (
+    SELECT o.pid, e.programme_id, e.region, e.benefit_code, e.amount_period, e.amount,
+           e.start_date AS s, e.end_date
+    FROM owners o JOIN enrolment e ON e.person_id = o.id AND e.superseded_at IS NULL
+    WHERE o.pid IN (SELECT pid FROM overview_resolved) AND RECEIVING
+), episodes AS (
+    SELECT pid, programme_id, region, benefit_code, COALESCE(amount_period, 'none') AS per,
+           amount AS a, s, end_date + 1 AS u
+    FROM receiving WHERE amount IS NOT NULL
+), events AS (
+    SELECT pid, programme_id, region, benefit_code, per, 0 AS kind, s AS d, a FROM episodes
+    UNION ALL
+    SELECT pid, programme_id, region, benefit_code, per, 1, u, a FROM episodes
+    WHERE u IS NOT NULL AND per <> 'payment'
+), fresh AS (
+    INSERT INTO overview_money_person (person_id, programme_id, region, benefit_code, per,
+                                       kind, month, first_day, episodes, amount, day_amount,
+                                       doy_amount)
+    SELECT pid, programme_id, region, benefit_code, per, kind,
+           CAST(date_trunc('month', CAST(d AS timestamp)) AS date), extract(day FROM d) = 1,
+           count(*), sum(a), sum(a * (extract(day FROM d) - 1)),
+           sum(a * (extract(doy FROM d) - 1))
+    FROM events
+    GROUP BY pid, programme_id, region, benefit_code, per, kind, 7, 8
+    RETURNING programme_id, region, benefit_code, per, kind, month, first_day, episodes,
+              amount, day_amount, doy_amount
+), gone AS (
+    DELETE FROM overview_money_person WHERE person_id IN (SELECT pid FROM overview_resolved)
+    RETURNING programme_id, region, benefit_code, per, kind, month, first_day, -episodes,
+              -amount, -day_amount, -doy_amount
+), money AS (
+    INSERT INTO overview_money_cell (programme_id, region, benefit_code, per, kind, month,
+                                     first_day, episodes, amount, day_amount, doy_amount)
+    SELECT programme_id, region, benefit_code, per, kind, month, first_day, sum(episodes),
+           sum(amount), sum(day_amount), sum(doy_amount)
+    FROM (SELECT * FROM fresh UNION ALL SELECT * FROM gone) d
+    GROUP BY programme_id, region, benefit_code, per, kind, month, first_day
+    ON CONFLICT (programme_id, region, benefit_code, per, kind, month, first_day) DO UPDATE
+    SET episodes = overview_money_cell.episodes + excluded.episodes,
+        amount = overview_money_cell.amount + excluded.amount,
+        day_amount = overview_money_cell.day_amount + excluded.day_amount,
+        doy_amount = overview_money_cell.doy_amount + excluded.doy_amount
+), x AS (
+    SELECT pid, programme_id AS prog, region, benefit_code, s,
+           COALESCE(end_date, OPEN_END) AS t
+    FROM receiving
+), w AS (
+    SELECT x.*, SPELL_WINDOW FROM x SPELL_ORDER
+), flows AS (
+    SELECT pid, prog, region, benefit_code, 0 AS flow, s AS d FROM w WHERE OPENS
+    UNION ALL
+    SELECT pid, prog, region, benefit_code, 1, t FROM w WHERE CLOSES AND t < OPEN_END
+), fresh_flows AS (
+    INSERT INTO overview_flow_person (person_id, programme_id, region, benefit_code, flow,
+                                      month, spells)
+    SELECT pid, prog, region, benefit_code, flow,
+           CAST(date_trunc('month', CAST(d AS timestamp)) AS date), count(*)
+    FROM flows
+    GROUP BY pid, prog, region, benefit_code, flow, 6
+    RETURNING programme_id, region, benefit_code, flow, month, spells
+), gone_flows AS (
+    DELETE FROM overview_flow_person WHERE person_id IN (SELECT pid FROM overview_resolved)
+    RETURNING programme_id, region, benefit_code, flow, month, -spells
+)
+INSERT INTO overview_flow_cell (programme_id, region, benefit_code, flow, month, spells)
+SELECT programme_id, region, benefit_code, flow, month, sum(spells)
+FROM (SELECT * FROM fresh_flows UNION ALL SELECT * FROM gone_flows) d
+GROUP BY programme_id, region, benefit_code, flow, month
+ON CONFLICT (programme_id, region, benefit_code, flow, month) DO UPDATE
+SET spells = overview_flow_cell.spells + excluded.spells;
 DELETE FROM overview_dirty WHERE id IN (SELECT id FROM overview_claim);
-""".replace("RECEIVING", receiving_sql("e")).replace("BESIDE", BESIDE_SQL)
+"""
+for _name, _sql in {
+    "SPELL_WINDOW": SPELL_WINDOW,
+    "SPELL_ORDER": SPELL_ORDER,
+    "OPEN_END": OPEN_END,
+    "OPENS": OPENS,
+    "CLOSES": CLOSES,
+    "RECEIVING": receiving_sql("e"),
+    "BESIDE": BESIDE_SQL,
+}.items():
+    _RECOMPUTE = _RECOMPUTE.replace(_name, _sql)
 
 
 #: One pass of the refresh: claim up to :limit dirty marks, recompute their persons, then
